@@ -1,0 +1,45 @@
+# Finds Kokkos and Kokkos Kernels and hands the build two clean targets:
+#   Phantom::kokkos         (Kokkos core, containers, algorithms)
+#   Phantom::kokkoskernels  (Kokkos Kernels, which brings Phantom::kokkos)
+# It works with a standalone Kokkos 4.x (what Spack installs: Kokkos::kokkos,
+# Kokkos::kokkoskernels) and with Debian's Trilinos build of Kokkos 3.4, whose
+# Kokkos::kokkos points at a non-existent <prefix>/include and whose kernels
+# target is called trilinos_kokkoskernels. Nothing else in the build knows the
+# difference. PhantomConfig.cmake includes this same file.
+include_guard(GLOBAL)
+
+# Debian's KokkosConfig.cmake forces this off with a warning; say it first.
+set(CMAKE_CXX_EXTENSIONS OFF)
+
+find_package(Kokkos CONFIG REQUIRED)
+find_package(KokkosKernels CONFIG REQUIRED)
+
+if(TARGET trilinos_kokkoscore)
+  set(PHANTOM_KOKKOS_FLAVOUR "trilinos")
+  # Kokkos_INCLUDE_DIRS is computed from the config file's own location and
+  # is right (/usr/include/trilinos); the imported target's path is not.
+  set(_phantom_kokkos_libs trilinos_kokkosalgorithms trilinos_kokkoscontainers trilinos_kokkoscore)
+  set(_phantom_kokkos_incs ${Kokkos_INCLUDE_DIRS})
+  set(_phantom_kernels_libs trilinos_kokkoskernels)
+elseif(TARGET Kokkos::kokkos AND TARGET Kokkos::kokkoskernels)
+  set(PHANTOM_KOKKOS_FLAVOUR "standalone")
+  set(_phantom_kokkos_libs Kokkos::kokkos)
+  set(_phantom_kokkos_incs "")
+  set(_phantom_kernels_libs Kokkos::kokkoskernels)
+else()
+  message(FATAL_ERROR "Phantom: found Kokkos ${Kokkos_VERSION} but neither Debian's "
+                      "trilinos_kokkoscore nor Kokkos::kokkos + Kokkos::kokkoskernels targets")
+endif()
+
+if(NOT TARGET Phantom::kokkos)
+  add_library(Phantom::kokkos INTERFACE IMPORTED GLOBAL)
+  set_target_properties(Phantom::kokkos PROPERTIES
+    INTERFACE_LINK_LIBRARIES "${_phantom_kokkos_libs}"
+    INTERFACE_INCLUDE_DIRECTORIES "${_phantom_kokkos_incs}"
+    INTERFACE_COMPILE_FEATURES cxx_std_17)
+  add_library(Phantom::kokkoskernels INTERFACE IMPORTED GLOBAL)
+  set_target_properties(Phantom::kokkoskernels PROPERTIES
+    INTERFACE_LINK_LIBRARIES "${_phantom_kernels_libs};Phantom::kokkos")
+endif()
+
+message(STATUS "Phantom: Kokkos ${Kokkos_VERSION} (${PHANTOM_KOKKOS_FLAVOUR}), devices: ${Kokkos_DEVICES}")

@@ -1,0 +1,34 @@
+// Bias kernels over (batch x features) activations.
+#pragma once
+
+#include "phantom/core/error.hpp"
+
+namespace phantom {
+
+// z(i, j) += b(j)
+template <class Space, class ZView, class BView>
+void add_bias(const ZView& z, const BView& b) {
+  require_equal(z.extent(1), b.extent(0), "add_bias", "z columns", "bias length");
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
+  Kokkos::parallel_for(
+      "phantom::add_bias", Policy({0, 0}, {z.extent(0), z.extent(1)}),
+      KOKKOS_LAMBDA(const int i, const int j) { z(i, j) += b(j); });
+}
+
+// db(j) = sum_i delta(i, j): the bias gradient, summed over the batch.
+template <class Space, class DView, class DBView>
+void bias_gradient(const DView& delta, const DBView& db) {
+  require_equal(delta.extent(1), db.extent(0), "bias_gradient", "delta columns",
+                "bias length");
+  using Scalar = typename DBView::non_const_value_type;
+  const int rows = static_cast<int>(delta.extent(0));
+  Kokkos::parallel_for(
+      "phantom::bias_gradient", Kokkos::RangePolicy<Space>(0, delta.extent(1)),
+      KOKKOS_LAMBDA(const int j) {
+        Scalar s = 0;
+        for (int i = 0; i < rows; ++i) s += delta(i, j);
+        db(j) = s;
+      });
+}
+
+}  // namespace phantom

@@ -1,0 +1,35 @@
+// C = alpha * op(A) * op(B) + beta * C through KokkosBlas::gemm, with the shapes
+// checked first so a mismatch is a ShapeError naming the sizes, not a crash.
+#pragma once
+
+#include <KokkosBlas1_scal.hpp>
+#include <KokkosBlas3_gemm.hpp>
+#include <string>
+
+#include "phantom/core/error.hpp"
+
+namespace phantom {
+
+// op is "N" (as stored) or "T" (transposed).
+template <class Scalar, class AView, class BView, class CView>
+void gemm(const char* op_a, const char* op_b, Scalar alpha, const AView& A, const BView& B,
+          Scalar beta, const CView& C) {
+  const bool ta = op_a[0] == 'T';
+  const bool tb = op_b[0] == 'T';
+  const std::size_t a_rows = ta ? A.extent(1) : A.extent(0);
+  const std::size_t a_cols = ta ? A.extent(0) : A.extent(1);
+  const std::size_t b_rows = tb ? B.extent(1) : B.extent(0);
+  const std::size_t b_cols = tb ? B.extent(0) : B.extent(1);
+  const std::string what = std::string("gemm(") + op_a + "," + op_b + ")";
+  require_equal(a_cols, b_rows, what, "op(A) columns", "op(B) rows");
+  require_equal(C.extent(0), a_rows, what, "C rows", "op(A) rows");
+  require_equal(C.extent(1), b_cols, what, "C columns", "op(B) columns");
+  if (C.extent(0) == 0 || C.extent(1) == 0) return;
+  if (a_cols == 0) {  // empty inner dimension: C = beta * C (BLAS would do the same)
+    KokkosBlas::scal(C, beta, C);
+    return;
+  }
+  KokkosBlas::gemm(op_a, op_b, alpha, A, B, beta, C);
+}
+
+}  // namespace phantom

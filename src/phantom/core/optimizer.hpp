@@ -1,0 +1,116 @@
+// Optimizers with PyTorch's update rules, over a list of flat parameters.
+//   sgd:  v = momentum * v + g;  p -= lr * v          (v starts at 0, so v = g first)
+//   adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+//         p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "phantom/core/error.hpp"
+#include "phantom/core/kokkos_compat.hpp"
+#include "phantom/core/parameter.hpp"
+
+namespace phantom {
+
+enum class OptimizerKind { sgd, adam };
+
+inline OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "sgd") return OptimizerKind::sgd;
+  if (name == "adam") return OptimizerKind::adam;
+  throw InvalidArgument("unknown optimizer '" + name + "' (allowed: sgd, adam)");
+}
+
+inline const char* to_string(OptimizerKind k) { return k == OptimizerKind::sgd ? "sgd" : "adam"; }
+
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double learning_rate = 1e-2;
+  double momentum = 0.0;  // sgd
+  double beta1 = 0.9;     // adam
+  double beta2 = 0.999;   // adam
+  double epsilon = 1e-8;  // adam
+};
+
+template <class Scalar, class Space>
+class Optimizer {
+ public:
+  using State = Kokkos::View<Scalar*, Space>;
+
+  explicit Optimizer(const OptimizerConfig& config) : config_(config) {
+    if (!(config.learning_rate > 0))
+      throw InvalidArgument("optimizer: learning_rate must be > 0, got " +
+                            std::to_string(config.learning_rate));
+    if (config.momentum < 0 || config.momentum >= 1)
+      throw InvalidArgument("optimizer: momentum must be in [0, 1), got " +
+                            std::to_string(config.momentum));
+  }
+
+  // One update of every parameter from its gradient.
+  void step(const ParameterList<Scalar, Space>& params) {
+    allocate_state(params);
+    ++steps_;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (config_.kind == OptimizerKind::sgd)
+        sgd(params[i], first_[i]);
+      else
+        adam(params[i], first_[i], second_[i]);
+    }
+  }
+
+  long steps() const { return steps_; }
+  void set_steps(long s) { steps_ = s; }
+  const OptimizerConfig& config() const { return config_; }
+  // Per parameter: momentum buffer (sgd) or first moment (adam); second moment (adam).
+  std::vector<State>& first_moments() { return first_; }
+  std::vector<State>& second_moments() { return second_; }
+  void allocate_state(const ParameterList<Scalar, Space>& params) {
+    if (first_.size() == params.size()) return;
+    first_.clear();
+    second_.clear();
+    for (const auto& p : params) {
+      first_.emplace_back(p.name + ".m", p.value.extent(0));
+      if (config_.kind == OptimizerKind::adam) second_.emplace_back(p.name + ".v", p.value.extent(0));
+    }
+  }
+
+ private:
+  void sgd(const Parameter<Scalar, Space>& p, const State& v) const {
+    const Scalar lr = Scalar(config_.learning_rate);
+    const Scalar mu = Scalar(config_.momentum);
+    auto value = p.value;
+    auto grad = p.grad;
+    Kokkos::parallel_for(
+        "phantom::sgd", Kokkos::RangePolicy<Space>(0, value.extent(0)), KOKKOS_LAMBDA(const int i) {
+          const Scalar vi = mu * v(i) + grad(i);
+          v(i) = vi;
+          value(i) -= lr * vi;
+        });
+  }
+
+  void adam(const Parameter<Scalar, Space>& p, const State& m, const State& v) const {
+    const Scalar lr = Scalar(config_.learning_rate);
+    const Scalar b1 = Scalar(config_.beta1), b2 = Scalar(config_.beta2);
+    const Scalar eps = Scalar(config_.epsilon);
+    const Scalar c1 = Scalar(1 - std::pow(config_.beta1, double(steps_)));
+    const Scalar c2 = Scalar(1 - std::pow(config_.beta2, double(steps_)));
+    auto value = p.value;
+    auto grad = p.grad;
+    Kokkos::parallel_for(
+        "phantom::adam", Kokkos::RangePolicy<Space>(0, value.extent(0)), KOKKOS_LAMBDA(const int i) {
+          const Scalar g = grad(i);
+          const Scalar mi = b1 * m(i) + (Scalar(1) - b1) * g;
+          const Scalar vi = b2 * v(i) + (Scalar(1) - b2) * g * g;
+          m(i) = mi;
+          v(i) = vi;
+          value(i) -= lr * (mi / c1) / (math::sqrt(vi / c2) + eps);
+        });
+  }
+
+  OptimizerConfig config_;
+  long steps_ = 0;
+  std::vector<State> first_, second_;
+};
+
+}  // namespace phantom

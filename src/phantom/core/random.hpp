@@ -1,0 +1,65 @@
+// Counter-based random numbers: value = f(seed, stream, index), no state. Any
+// rank can generate any slice of a global tensor on its own device, so weights
+// that are split over p ranks are the same global weights at every p.
+#pragma once
+
+#include <cstdint>
+
+#include <Kokkos_Core.hpp>
+
+namespace phantom {
+
+// splitmix64 finaliser: a bijective 64-bit mix with good avalanche.
+KOKKOS_INLINE_FUNCTION std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Uniform in [0, 1) with 53 random bits.
+KOKKOS_INLINE_FUNCTION double uniform01(std::uint64_t seed, std::uint64_t stream,
+                                        std::uint64_t index) {
+  const std::uint64_t h = mix64(mix64(mix64(seed) ^ stream) ^ index);
+  return double(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// Fills the (rows x cols) block of a global (global_rows x global_cols) matrix
+// that starts at (row0, col0) with uniform values in [-bound, bound). The
+// global element (i, j) always gets the same value, whatever block holds it.
+template <class Space, class MView>
+void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream,
+                        double bound, std::size_t row0, std::size_t col0,
+                        std::size_t global_rows) {
+  using Scalar = typename MView::non_const_value_type;
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
+  Kokkos::parallel_for(
+      "phantom::fill_uniform", Policy({0, 0}, {m.extent(0), m.extent(1)}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        const std::uint64_t index = (col0 + j) * global_rows + (row0 + i);
+        m(i, j) = Scalar(bound * (2.0 * uniform01(seed, stream, index) - 1.0));
+      });
+}
+
+// Fills v with elements [offset, offset + v.size()) of a global uniform vector.
+template <class Space, class VView>
+void fill_uniform_segment(const VView& v, std::uint64_t seed, std::uint64_t stream,
+                          double bound, std::size_t offset) {
+  using Scalar = typename VView::non_const_value_type;
+  Kokkos::parallel_for(
+      "phantom::fill_uniform", Kokkos::RangePolicy<Space>(0, v.extent(0)),
+      KOKKOS_LAMBDA(const int i) {
+        v(i) = Scalar(bound * (2.0 * uniform01(seed, stream, offset + i) - 1.0));
+      });
+}
+
+// Whole-matrix (or whole-vector) form.
+template <class Space, class MView>
+void fill_uniform(const MView& m, std::uint64_t seed, std::uint64_t stream, double bound) {
+  if constexpr (MView::rank == 1)
+    fill_uniform_segment<Space>(m, seed, stream, bound, 0);
+  else
+    fill_uniform_block<Space>(m, seed, stream, bound, 0, 0, m.extent(0));
+}
+
+}  // namespace phantom

@@ -1,0 +1,77 @@
+// The synthetic regression problem: inputs uniform in [-1, 1), targets from a
+// fixed random "teacher" network y = tanh(x A^T) B^T plus optional uniform
+// noise. Everything is a function of the seed, so every
+// rank (at any rank count) can build the same data set on its own device.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "phantom/core/activation.hpp"
+#include "phantom/core/gemm.hpp"
+#include "phantom/core/random.hpp"
+#include "phantom/core/types.hpp"
+
+namespace phantom {
+
+struct TeacherConfig {
+  std::size_t samples = 1024;
+  std::size_t input_dim = 16;
+  std::size_t output_dim = 4;
+  std::size_t hidden = 32;  // teacher hidden width
+  double noise = 0.0;       // targets get + noise * uniform[-1, 1)
+  std::uint64_t seed = 1;
+};
+
+template <class Scalar, class Space = DefaultSpace>
+struct Dataset {
+  Matrix<Scalar, Space> x;  // (N x input_dim)
+  Matrix<Scalar, Space> y;  // (N x output_dim)
+  std::size_t size() const { return x.extent(0); }
+};
+
+template <class Scalar, class Space = DefaultSpace>
+Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c) {
+  using M = Matrix<Scalar, Space>;
+  // Streams of the teacher, distinct from the model's layer streams.
+  constexpr std::uint64_t kInputs = 1000001, kA = 1000002, kB = 1000003, kNoise = 1000004;
+  Dataset<Scalar, Space> d{M("teacher.x", c.samples, c.input_dim),
+                           M("teacher.y", c.samples, c.output_dim)};
+  M a("teacher.A", c.hidden, c.input_dim), b("teacher.B", c.output_dim, c.hidden);
+  M h("teacher.h", c.samples, c.hidden);
+  fill_uniform<Space>(d.x, c.seed, kInputs, 1.0);
+  fill_uniform<Space>(a, c.seed, kA, std::sqrt(3.0 / double(c.input_dim)));
+  fill_uniform<Space>(b, c.seed, kB, std::sqrt(3.0 / double(c.hidden)));
+  gemm("N", "T", Scalar(1), d.x, a, Scalar(0), h);
+  activation_forward<Space>(Activation::tanh, h, h);
+  gemm("N", "T", Scalar(1), h, b, Scalar(0), d.y);
+  if (c.noise > 0) {
+    M n("teacher.noise", c.samples, c.output_dim);
+    fill_uniform<Space>(n, c.seed, kNoise, c.noise);
+    auto y = d.y;
+    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
+    Kokkos::parallel_for(
+        "phantom::teacher_noise", Policy({0, 0}, {y.extent(0), y.extent(1)}),
+        KOKKOS_LAMBDA(const int i, const int j) { y(i, j) += n(i, j); });
+  }
+  return d;
+}
+
+// Rows [(step * batch) mod N, ...) of x and y, wrapping around: the batch that
+// step `step` trains on when the data is not shuffled.
+template <class Scalar, class Space>
+void copy_batch(const Dataset<Scalar, Space>& d, std::size_t step, std::size_t batch,
+                const Matrix<Scalar, Space>& xb, const Matrix<Scalar, Space>& yb) {
+  const std::size_t n = d.size();
+  const std::size_t start = (step * batch) % n;
+  auto x = d.x, y = d.y;
+  const int nx = int(x.extent(1)), ny = int(y.extent(1));
+  Kokkos::parallel_for(
+      "phantom::copy_batch", Kokkos::RangePolicy<Space>(0, batch), KOKKOS_LAMBDA(const int i) {
+        const std::size_t row = (start + i) % n;
+        for (int j = 0; j < nx; ++j) xb(i, j) = x(row, j);
+        for (int j = 0; j < ny; ++j) yb(i, j) = y(row, j);
+      });
+}
+
+}  // namespace phantom
