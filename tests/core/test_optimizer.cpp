@@ -1,0 +1,93 @@
+// Optimizer steps against values computed by hand from PyTorch's rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "phantom/core/optimizer.hpp"
+#include "phantom/core/types.hpp"
+#include "test_helpers.hpp"
+
+namespace {
+
+using Space = phantom::DefaultSpace;
+using V = phantom::Vector<double, Space>;
+
+struct OneParameter {
+  V value{"p", 2}, grad{"g", 2};
+  phantom::ParameterList<double, Space> list() {
+    return {{"p", phantom::flatten(value), phantom::flatten(grad)}};
+  }
+  void set(double p0, double p1, double g0, double g1) {
+    auto v = Kokkos::create_mirror_view(value), g = Kokkos::create_mirror_view(grad);
+    v(0) = p0; v(1) = p1; g(0) = g0; g(1) = g1;
+    Kokkos::deep_copy(value, v);
+    Kokkos::deep_copy(grad, g);
+  }
+  void set_grad(double g0, double g1) {
+    auto g = Kokkos::create_mirror_view(grad);
+    g(0) = g0; g(1) = g1;
+    Kokkos::deep_copy(grad, g);
+  }
+  std::vector<double> values() { return phantom_test::to_host_vector(value); }
+};
+
+TEST(Optimizer, SgdWithMomentum) {
+  phantom::OptimizerConfig c;
+  c.kind = phantom::OptimizerKind::sgd;
+  c.learning_rate = 0.1;
+  c.momentum = 0.9;
+  phantom::Optimizer<double, Space> opt(c);
+  OneParameter p;
+  p.set(1.0, -2.0, 0.5, 1.0);
+  opt.step(p.list());  // v = g = (0.5, 1); p = (1 - 0.05, -2 - 0.1)
+  EXPECT_DOUBLE_EQ(p.values()[0], 0.95);
+  EXPECT_DOUBLE_EQ(p.values()[1], -2.1);
+  p.set_grad(-1.0, 2.0);
+  opt.step(p.list());  // v = 0.9 (0.5, 1) + (-1, 2) = (-0.55, 2.9)
+  EXPECT_NEAR(p.values()[0], 0.95 + 0.055, 1e-15);
+  EXPECT_NEAR(p.values()[1], -2.1 - 0.29, 1e-15);
+}
+
+TEST(Optimizer, PlainSgd) {
+  phantom::OptimizerConfig c;
+  c.learning_rate = 0.5;
+  phantom::Optimizer<double, Space> opt(c);
+  OneParameter p;
+  p.set(1.0, 1.0, 2.0, -4.0);
+  opt.step(p.list());
+  opt.step(p.list());  // same gradient twice, no momentum: p -= 2 * 0.5 * g
+  EXPECT_DOUBLE_EQ(p.values()[0], -1.0);
+  EXPECT_DOUBLE_EQ(p.values()[1], 5.0);
+}
+
+TEST(Optimizer, Adam) {
+  phantom::OptimizerConfig c;
+  c.kind = phantom::OptimizerKind::adam;
+  c.learning_rate = 0.01;
+  phantom::Optimizer<double, Space> opt(c);
+  OneParameter p;
+  p.set(1.0, 0.0, 0.3, -2.0);
+  opt.step(p.list());
+  // Step 1: m_hat = g, v_hat = g^2, so p -= lr * g / (|g| + eps).
+  EXPECT_NEAR(p.values()[0], 1.0 - 0.01 * 0.3 / (0.3 + 1e-8), 1e-15);
+  EXPECT_NEAR(p.values()[1], 0.0 + 0.01 * 2.0 / (2.0 + 1e-8), 1e-15);
+  p.set_grad(0.1, -2.0);
+  const double before = p.values()[0];
+  opt.step(p.list());
+  const double m = 0.9 * 0.1 * 0.3 + 0.1 * 0.1;  // b1 m1 + (1 - b1) g2, m1 = 0.1 * 0.3
+  const double v = 0.999 * 0.001 * 0.09 + 0.001 * 0.01;
+  const double m_hat = m / (1 - 0.81), v_hat = v / (1 - 0.999 * 0.999);
+  EXPECT_NEAR(p.values()[0], before - 0.01 * m_hat / (std::sqrt(v_hat) + 1e-8), 1e-15);
+}
+
+TEST(Optimizer, RejectsBadSettings) {
+  phantom::OptimizerConfig c;
+  c.learning_rate = 0;
+  EXPECT_THROW((phantom::Optimizer<double, Space>(c)), phantom::InvalidArgument);
+  c.learning_rate = 0.1;
+  c.momentum = 1.0;
+  EXPECT_THROW((phantom::Optimizer<double, Space>(c)), phantom::InvalidArgument);
+  EXPECT_THROW(phantom::parse_optimizer("adamw"), phantom::InvalidArgument);
+}
+
+}  // namespace
