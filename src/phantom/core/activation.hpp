@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "phantom/core/elementwise.hpp"
 #include "phantom/core/error.hpp"
 #include "phantom/core/kokkos_compat.hpp"
 
@@ -29,45 +30,103 @@ inline Activation parse_activation(const std::string& name) {
                         "' (allowed: identity, relu, gelu, tanh)");
 }
 
-// act(z). GELU is the exact erf form, as PyTorch's default.
-template <class Scalar>
-KOKKOS_INLINE_FUNCTION Scalar activate(Activation a, Scalar z) {
-  switch (a) {
-    case Activation::relu: return z > Scalar(0) ? z : Scalar(0);
-    case Activation::gelu:
-      return Scalar(0.5) * z * (Scalar(1) + math::erf(z * Scalar(0.70710678118654752440)));
-    case Activation::tanh: return math::tanh(z);
-    default: return z;
+// act(z) for a compile-time activation. GELU is the exact erf form, as
+// PyTorch's default.
+template <Activation A, class Scalar>
+KOKKOS_INLINE_FUNCTION Scalar activate(Scalar z) {
+  if constexpr (A == Activation::relu) {
+    return z > Scalar(0) ? z : Scalar(0);
+  } else if constexpr (A == Activation::gelu) {
+    return Scalar(0.5) * z * (Scalar(1) + math::erf(z * Scalar(0.70710678118654752440)));
+  } else if constexpr (A == Activation::tanh) {
+    return math::tanh(z);
+  } else {
+    return z;
   }
 }
 
-// act'(z).
-template <class Scalar>
-KOKKOS_INLINE_FUNCTION Scalar activate_derivative(Activation a, Scalar z) {
-  switch (a) {
-    case Activation::relu: return z > Scalar(0) ? Scalar(1) : Scalar(0);
-    case Activation::gelu: {
-      const Scalar cdf = Scalar(0.5) * (Scalar(1) + math::erf(z * Scalar(0.70710678118654752440)));
-      const Scalar pdf = Scalar(0.39894228040143267794) * math::exp(Scalar(-0.5) * z * z);
-      return cdf + z * pdf;
-    }
-    case Activation::tanh: {
-      const Scalar t = math::tanh(z);
-      return Scalar(1) - t * t;
-    }
-    default: return Scalar(1);
+// act'(z) for a compile-time activation.
+template <Activation A, class Scalar>
+KOKKOS_INLINE_FUNCTION Scalar activate_derivative(Scalar z) {
+  if constexpr (A == Activation::relu) {
+    return z > Scalar(0) ? Scalar(1) : Scalar(0);
+  } else if constexpr (A == Activation::gelu) {
+    const Scalar cdf = Scalar(0.5) * (Scalar(1) + math::erf(z * Scalar(0.70710678118654752440)));
+    const Scalar pdf = Scalar(0.39894228040143267794) * math::exp(Scalar(-0.5) * z * z);
+    return cdf + z * pdf;
+  } else if constexpr (A == Activation::tanh) {
+    const Scalar t = math::tanh(z);
+    return Scalar(1) - t * t;
+  } else {
+    return Scalar(1);
   }
 }
 
-// y = act(z), element-wise over (batch x features).
+template <Activation A>
+struct ActivationTag {
+  static constexpr Activation value = A;
+};
+
+// Calls f(ActivationTag<A>{}) with the activation as a compile-time value, so
+// kernels carry no per-element switch.
+template <class F>
+void dispatch_activation(Activation a, F&& f) {
+  switch (a) {
+    case Activation::relu: f(ActivationTag<Activation::relu>{}); break;
+    case Activation::gelu: f(ActivationTag<Activation::gelu>{}); break;
+    case Activation::tanh: f(ActivationTag<Activation::tanh>{}); break;
+    default: f(ActivationTag<Activation::identity>{}); break;
+  }
+}
+
+// Run-time forms, for host code and tests.
+template <class Scalar>
+Scalar activate(Activation a, Scalar z) {
+  Scalar out{};
+  dispatch_activation(a, [&](auto tag) { out = activate<decltype(tag)::value>(z); });
+  return out;
+}
+
+template <class Scalar>
+Scalar activate_derivative(Activation a, Scalar z) {
+  Scalar out{};
+  dispatch_activation(a, [&](auto tag) { out = activate_derivative<decltype(tag)::value>(z); });
+  return out;
+}
+
+namespace detail {
+
+template <Activation A, class ZView, class YView>
+struct ActivationForward {
+  ZView z;
+  YView y;
+  KOKKOS_INLINE_FUNCTION void operator()(std::size_t i, std::size_t j) const {
+    y(i, j) = activate<A>(z(i, j));
+  }
+};
+
+template <Activation A, class ZView, class DYView, class DZView>
+struct ActivationBackward {
+  ZView z;
+  DYView dy;
+  DZView dz;
+  KOKKOS_INLINE_FUNCTION void operator()(std::size_t i, std::size_t j) const {
+    dz(i, j) = dy(i, j) * activate_derivative<A>(z(i, j));
+  }
+};
+
+}  // namespace detail
+
+// y = act(z), element-wise over (batch x features); y may alias z.
 template <class Space, class ZView, class YView>
 void activation_forward(Activation a, const ZView& z, const YView& y) {
   require_equal(z.extent(0), y.extent(0), "activation_forward", "z rows", "y rows");
   require_equal(z.extent(1), y.extent(1), "activation_forward", "z columns", "y columns");
-  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
-  Kokkos::parallel_for(
-      "phantom::activation_forward", Policy({0, 0}, {z.extent(0), z.extent(1)}),
-      KOKKOS_LAMBDA(const int i, const int j) { y(i, j) = activate(a, z(i, j)); });
+  dispatch_activation(a, [&](auto tag) {
+    using Kernel = detail::ActivationForward<decltype(tag)::value, ZView, YView>;
+    for_each_element<Space>("phantom::activation_forward", z.extent(0), z.extent(1),
+                            Kernel{z, y});
+  });
 }
 
 // dz = dy * act'(z), element-wise; dz may alias dy.
@@ -77,12 +136,11 @@ void activation_backward(Activation a, const ZView& z, const DYView& dy, const D
   require_equal(z.extent(1), dy.extent(1), "activation_backward", "z columns", "dy columns");
   require_equal(dz.extent(0), dy.extent(0), "activation_backward", "dz rows", "dy rows");
   require_equal(dz.extent(1), dy.extent(1), "activation_backward", "dz columns", "dy columns");
-  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
-  Kokkos::parallel_for(
-      "phantom::activation_backward", Policy({0, 0}, {z.extent(0), z.extent(1)}),
-      KOKKOS_LAMBDA(const int i, const int j) {
-        dz(i, j) = dy(i, j) * activate_derivative(a, z(i, j));
-      });
+  dispatch_activation(a, [&](auto tag) {
+    using Kernel = detail::ActivationBackward<decltype(tag)::value, ZView, DYView, DZView>;
+    for_each_element<Space>("phantom::activation_backward", z.extent(0), z.extent(1),
+                            Kernel{z, dy, dz});
+  });
 }
 
 }  // namespace phantom

@@ -1,6 +1,8 @@
 // Bias kernels over (batch x features) activations.
 #pragma once
 
+#include "phantom/core/elementwise.hpp"
+
 #include "phantom/core/error.hpp"
 
 namespace phantom {
@@ -9,10 +11,9 @@ namespace phantom {
 template <class Space, class ZView, class BView>
 void add_bias(const ZView& z, const BView& b) {
   require_equal(z.extent(1), b.extent(0), "add_bias", "z columns", "bias length");
-  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
-  Kokkos::parallel_for(
-      "phantom::add_bias", Policy({0, 0}, {z.extent(0), z.extent(1)}),
-      KOKKOS_LAMBDA(const int i, const int j) { z(i, j) += b(j); });
+  for_each_element<Space>(
+      "phantom::add_bias", z.extent(0), z.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { z(i, j) += b(j); });
 }
 
 // db(j) = sum_i delta(i, j): the bias gradient, summed over the batch.

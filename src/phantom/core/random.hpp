@@ -3,6 +3,8 @@
 // that are split over p ranks are the same global weights at every p.
 #pragma once
 
+#include "phantom/core/elementwise.hpp"
+
 #include <cstdint>
 
 #include <Kokkos_Core.hpp>
@@ -32,10 +34,9 @@ void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream
                         double bound, std::size_t row0, std::size_t col0,
                         std::size_t global_rows) {
   using Scalar = typename MView::non_const_value_type;
-  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
-  Kokkos::parallel_for(
-      "phantom::fill_uniform", Policy({0, 0}, {m.extent(0), m.extent(1)}),
-      KOKKOS_LAMBDA(const int i, const int j) {
+  for_each_element<Space>(
+      "phantom::fill_uniform", m.extent(0), m.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) {
         const std::uint64_t index = (col0 + j) * global_rows + (row0 + i);
         m(i, j) = Scalar(bound * (2.0 * uniform01(seed, stream, index) - 1.0));
       });

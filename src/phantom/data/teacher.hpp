@@ -4,6 +4,8 @@
 // rank (at any rank count) can build the same data set on its own device.
 #pragma once
 
+#include "phantom/core/elementwise.hpp"
+
 #include <cmath>
 #include <cstdint>
 
@@ -49,10 +51,9 @@ Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c) {
     M n("teacher.noise", c.samples, c.output_dim);
     fill_uniform<Space>(n, c.seed, kNoise, c.noise);
     auto y = d.y;
-    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2, Kokkos::Iterate::Left>>;
-    Kokkos::parallel_for(
-        "phantom::teacher_noise", Policy({0, 0}, {y.extent(0), y.extent(1)}),
-        KOKKOS_LAMBDA(const int i, const int j) { y(i, j) += n(i, j); });
+    for_each_element<Space>(
+      "phantom::teacher_noise", y.extent(0), y.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { y(i, j) += n(i, j); });
   }
   return d;
 }
