@@ -11,6 +11,20 @@
 
 namespace phantom {
 
+// Stream numbers, one per global tensor, so no two tensors share random numbers.
+namespace streams {
+// Layer l of a network: weight 2l, bias 2l + 1 (the same in every strategy, so
+// dense, tp and megatron networks from one seed hold the same global weights).
+inline std::uint64_t weight(std::size_t layer) { return 2 * std::uint64_t(layer); }
+inline std::uint64_t bias(std::size_t layer) { return 2 * std::uint64_t(layer) + 1; }
+// Phantom layers' ghost (C) and decompression (D) blocks.
+inline std::uint64_t ghost(std::size_t layer) { return (1ull << 32) + 2 * std::uint64_t(layer); }
+inline std::uint64_t decompress(std::size_t layer) { return ghost(layer) + 1; }
+// Synthetic data sets.
+constexpr std::uint64_t kTeacherInputs = 1ull << 40, kTeacherA = kTeacherInputs + 1,
+                        kTeacherB = kTeacherInputs + 2, kTeacherNoise = kTeacherInputs + 3;
+}  // namespace streams
+
 // splitmix64 finaliser: a bijective 64-bit mix with good avalanche.
 KOKKOS_INLINE_FUNCTION std::uint64_t mix64(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;

@@ -35,21 +35,19 @@ struct Dataset {
 template <class Scalar, class Space = DefaultSpace>
 Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c) {
   using M = Matrix<Scalar, Space>;
-  // Streams of the teacher, distinct from the model's layer streams.
-  constexpr std::uint64_t kInputs = 1000001, kA = 1000002, kB = 1000003, kNoise = 1000004;
   Dataset<Scalar, Space> d{M("teacher.x", c.samples, c.input_dim),
                            M("teacher.y", c.samples, c.output_dim)};
   M a("teacher.A", c.hidden, c.input_dim), b("teacher.B", c.output_dim, c.hidden);
   M h("teacher.h", c.samples, c.hidden);
-  fill_uniform<Space>(d.x, c.seed, kInputs, 1.0);
-  fill_uniform<Space>(a, c.seed, kA, std::sqrt(3.0 / double(c.input_dim)));
-  fill_uniform<Space>(b, c.seed, kB, std::sqrt(3.0 / double(c.hidden)));
+  fill_uniform<Space>(d.x, c.seed, streams::kTeacherInputs, 1.0);
+  fill_uniform<Space>(a, c.seed, streams::kTeacherA, std::sqrt(3.0 / double(c.input_dim)));
+  fill_uniform<Space>(b, c.seed, streams::kTeacherB, std::sqrt(3.0 / double(c.hidden)));
   gemm("N", "T", Scalar(1), d.x, a, Scalar(0), h);
   activation_forward<Space>(Activation::tanh, h, h);
   gemm("N", "T", Scalar(1), h, b, Scalar(0), d.y);
   if (c.noise > 0) {
     M n("teacher.noise", c.samples, c.output_dim);
-    fill_uniform<Space>(n, c.seed, kNoise, c.noise);
+    fill_uniform<Space>(n, c.seed, streams::kTeacherNoise, c.noise);
     auto y = d.y;
     for_each_element<Space>(
       "phantom::teacher_noise", y.extent(0), y.extent(1),

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "phantom/core/activation.hpp"
@@ -19,6 +20,13 @@
 #include "phantom/core/types.hpp"
 
 namespace phantom {
+
+// Layer l of a network is called layer_00l (the checkpoint's group names too).
+inline std::string layer_name(std::size_t layer) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "layer_%03zu", layer);
+  return buf;
+}
 
 template <class Scalar, class Space = DefaultSpace>
 class DenseLayer {
@@ -39,11 +47,18 @@ class DenseLayer {
   }
 
   // W and b uniform in [-1/sqrt(n_in), 1/sqrt(n_in)), as PyTorch's nn.Linear,
-  // drawn from (seed, stream) and (seed, stream + 1).
-  void initialize(std::uint64_t seed, std::uint64_t stream) {
+  // from the streams of network layer `layer`.
+  void initialize(std::uint64_t seed, std::size_t layer) {
+    initialize_rows_of(seed, layer, 0, n_out());
+  }
+
+  // This layer as rows [row0, row0 + n_out) of a global (global_out x n_in)
+  // layer: the same values that block holds in the unsplit layer.
+  void initialize_rows_of(std::uint64_t seed, std::size_t layer, std::size_t row0,
+                          std::size_t global_out) {
     const double bound = 1.0 / std::sqrt(double(n_in()));
-    fill_uniform<Space>(weight_, seed, stream, bound);
-    fill_uniform<Space>(bias_, seed, stream + 1, bound);
+    fill_uniform_block<Space>(weight_, seed, streams::weight(layer), bound, row0, 0, global_out);
+    fill_uniform_segment<Space>(bias_, seed, streams::bias(layer), bound, row0);
   }
 
   // Returns y (B x n_out), valid until the next forward. x is kept (not copied)
@@ -60,19 +75,34 @@ class DenseLayer {
 
   // Computes dW and db from dy = dL/dy; returns dx (B x n_in) when need_dx.
   M backward(const M& dy, bool need_dx = true) {
+    backward_delta(dy);
+    M dx = need_dx ? backward_input() : M();
+    backward_weights();
+    return dx;
+  }
+
+  // The backward pass in its three steps, for callers that overlap a
+  // collective on dx with the weight gradients:
+  // delta = dy * act'(z)
+  void backward_delta(const M& dy) {
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows",
                   "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
-    M delta = dy;
+    delta_ = dy;
     if (activation_ != Activation::identity) {
-      activation_backward<Space>(activation_, z_, dy, delta_);  // delta = dy * act'(z)
-      delta = delta_;
+      activation_backward<Space>(activation_, z_, dy, delta_buffer_);
+      delta_ = delta_buffer_;
     }
-    gemm("T", "N", Scalar(1), delta, x_, Scalar(0), dweight_);  // dW = delta^T x
-    bias_gradient<Space>(delta, dbias_);                        // db = sum_batch delta
-    if (!need_dx) return M();
-    gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), dx_);  // dx = delta W
+  }
+  // dx = delta W
+  M backward_input() {
+    gemm("N", "N", Scalar(1), delta_, weight_, Scalar(0), dx_);
     return dx_;
+  }
+  // dW = delta^T x, db = sum over the batch of delta
+  void backward_weights() {
+    gemm("T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
+    bias_gradient<Space>(delta_, dbias_);
   }
 
   ParameterList<Scalar, Space> parameters() const {
@@ -100,7 +130,7 @@ class DenseLayer {
     if (z_.extent(0) == batch) return;
     z_ = M(name_ + ".z", batch, n_out());
     y_ = activation_ == Activation::identity ? z_ : M(name_ + ".y", batch, n_out());
-    delta_ = M(name_ + ".delta", batch, n_out());
+    delta_buffer_ = M(name_ + ".delta", batch, n_out());
     dx_ = M(name_ + ".dx", batch, n_in());
   }
 
@@ -110,7 +140,8 @@ class DenseLayer {
   V bias_;
   M dweight_;
   V dbias_;
-  M x_, z_, y_, delta_, dx_;
+  M x_, z_, y_, delta_buffer_, dx_;
+  M delta_;  // dy itself (identity) or delta_buffer_
 };
 
 }  // namespace phantom

@@ -22,15 +22,6 @@ struct FFNShape {
   std::size_t output_dim = 0;
 };
 
-// Layer l's parameters are drawn from (seed, streams 2l and 2l + 1).
-inline std::uint64_t layer_stream(std::size_t layer) { return 2 * std::uint64_t(layer); }
-
-inline std::string layer_name(std::size_t layer) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "layer_%03zu", layer);
-  return buf;
-}
-
 template <class Scalar, class Space = DefaultSpace>
 class SequentialFFN {
  public:
@@ -46,7 +37,7 @@ class SequentialFFN {
   }
 
   void initialize(std::uint64_t seed) {
-    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].initialize(seed, layer_stream(l));
+    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].initialize(seed, l);
   }
 
   // x: (B x input_dim) -> (B x output_dim)
