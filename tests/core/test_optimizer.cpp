@@ -15,7 +15,7 @@ using V = phantom::Vector<double, Space>;
 struct OneParameter {
   V value{"p", 2}, grad{"g", 2};
   phantom::ParameterList<double, Space> list() {
-    return {{"p", phantom::flatten(value), phantom::flatten(grad)}};
+    return {phantom::make_parameter("p", value, grad)};
   }
   void set(double p0, double p1, double g0, double g1) {
     auto v = Kokkos::create_mirror_view(value), g = Kokkos::create_mirror_view(grad);

@@ -106,8 +106,8 @@ class DenseLayer {
   }
 
   ParameterList<Scalar, Space> parameters() const {
-    return {{name_ + ".weight", flatten(weight_), flatten(dweight_)},
-            {name_ + ".bias", flatten(bias_), flatten(dbias_)}};
+    return {make_parameter(name_ + ".weight", weight_, dweight_),
+            make_parameter(name_ + ".bias", bias_, dbias_)};
   }
 
   std::size_t n_in() const { return weight_.extent(1); }
