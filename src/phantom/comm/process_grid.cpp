@@ -1,0 +1,18 @@
+#include "phantom/comm/process_grid.hpp"
+
+#include <string>
+
+namespace phantom {
+
+ProcessGrid::ProcessGrid(Communicator& world, int model_size) {
+  const int p = world.size();
+  if (model_size < 1 || p % model_size != 0)
+    throw InvalidArgument("phantom::ProcessGrid: model-parallel size " +
+                          std::to_string(model_size) + " does not divide the " + std::to_string(p) +
+                          " ranks of the world communicator");
+  const int w = world.rank();
+  model_ = world.split(w / model_size, w % model_size);
+  data_ = world.split(w % model_size, w / model_size);
+}
+
+}  // namespace phantom

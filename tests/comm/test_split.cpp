@@ -1,0 +1,79 @@
+// Sub-communicators: every 2-D grid model x data that divides the world, and
+// collectives inside the model and data groups.
+#include <gtest/gtest.h>
+
+#include "comm_test_helpers.hpp"
+#include "phantom/comm/process_grid.hpp"
+
+namespace {
+
+using namespace phantom_test;
+
+TEST(ProcessGrid, EveryDividingShapeGroupsRanksAsDocumented) {
+  auto world = phantom::make_world_communicator();
+  const int P = world->size(), w = world->rank();
+  for (int m = 1; m <= P; ++m) {
+    if (P % m != 0) continue;
+    SCOPED_TRACE("model " + std::to_string(m) + " x data " + std::to_string(P / m));
+    phantom::ProcessGrid grid(*world, m);
+    ASSERT_EQ(grid.model_size(), m);
+    ASSERT_EQ(grid.data_size(), P / m);
+    EXPECT_EQ(grid.model_rank(), w % m);
+    EXPECT_EQ(grid.data_rank(), w / m);
+
+    // Model group: consecutive world ranks.
+    phantom::Vector<int> mine("mine", 1), model_ranks("model", m), data_ranks("data", P / m);
+    Kokkos::deep_copy(mine, w);
+    grid.model().allgather(mine, model_ranks);
+    auto got = host_values(model_ranks);
+    for (int j = 0; j < m; ++j) EXPECT_EQ(got[j], double((w / m) * m + j));
+
+    // Data group: the same model rank in every replica.
+    grid.data().allgather(mine, data_ranks);
+    got = host_values(data_ranks);
+    for (int j = 0; j < P / m; ++j) EXPECT_EQ(got[j], double(w % m + j * m));
+
+    // Non-blocking reduction inside the data group.
+    phantom::Vector<double> x("x", 2), sum("sum", 2);
+    Kokkos::deep_copy(x, double(w));
+    auto request = grid.data().iallreduce(x, sum);
+    busy_work();
+    request.wait();
+    double expected = 0;
+    for (int j = 0; j < P / m; ++j) expected += w % m + j * m;
+    EXPECT_EQ(host_values(sum)[1], expected);
+
+    // Sub-communicators count their own traffic, not the world's.
+    EXPECT_EQ(grid.model().stats().total_calls(), 1u);
+    EXPECT_EQ(grid.data().stats().total_calls(), 2u);
+    EXPECT_EQ(grid.model().stats().total_bytes(), double((m - 1) * sizeof(int)));
+  }
+  EXPECT_EQ(world->stats().total_calls(), 0u);
+}
+
+TEST(ProcessGrid, ShapeThatDoesNotDivideTheWorldIsRejected) {
+  auto world = phantom::make_world_communicator();
+  const int P = world->size();
+  const std::string m = error_message([&] { phantom::ProcessGrid grid(*world, P + 1); });
+  EXPECT_TRUE(contains(m, "model-parallel size " + std::to_string(P + 1)));
+  EXPECT_TRUE(contains(m, "does not divide the " + std::to_string(P) + " ranks"));
+  EXPECT_THROW(phantom::ProcessGrid(*world, 0), phantom::InvalidArgument);
+}
+
+TEST(Split, ByParityWithReversedKeys) {
+  auto world = phantom::make_world_communicator();
+  const int P = world->size(), w = world->rank();
+  auto half = world->split(w % 2, -w);  // reversed order inside each half
+  const int n = (P - w % 2 + 1) / 2;    // ranks with my parity
+  ASSERT_EQ(half->size(), n);
+  phantom::Vector<float> mine("mine", 1), all("all", n);
+  Kokkos::deep_copy(mine, float(w));
+  half->allgather(mine, all);
+  const auto got = host_values(all);
+  for (int j = 0; j < n; ++j) {
+    const int highest = (P - 1) - ((P - 1) % 2 != w % 2);
+    EXPECT_EQ(got[j], double(highest - 2 * j));
+  }
+}
+
+}  // namespace
