@@ -1,0 +1,90 @@
+// Column-parallel layer: rank r owns output features [r m, (r+1) m) of a global
+// (n_out x n_in) layer and reads the replicated input x (B x n_in).
+//   forward:  y_r = act(x W_r^T + b_r)          no communication
+//   backward: dW_r = delta_r^T x, db_r = sum_batch delta_r
+//             dx = sum_r delta_r W_r            all-reduce of n_in per sample,
+//                                               overlapped with dW_r
+// The network's input layer (no dx) and Megatron's second hidden layer of a
+// pair. At p = 1 it is a plain dense layer.
+#pragma once
+
+#include "phantom/comm/communicator.hpp"
+#include "phantom/core/profiling.hpp"
+#include "phantom/layers/dense_layer.hpp"
+#include "phantom/layers/distributed_layer.hpp"
+
+namespace phantom {
+
+template <class Scalar, class Space = DefaultSpace>
+class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
+ public:
+  using M = Matrix<Scalar, Space>;
+
+  ColumnParallelLayer(Communicator& comm, std::size_t n_in, std::size_t n_out,
+                      Activation activation, std::size_t layer, bool input_gradient,
+                      const std::string& region)
+      : comm_(comm),
+        local_(n_in, shard_size(n_out, comm.size(), "layer width"), activation, layer_name(layer)),
+        layer_(layer),
+        n_out_(n_out),
+        input_gradient_(input_gradient),
+        region_(region) {}
+
+  void initialize(std::uint64_t seed) override {
+    local_.initialize_rows_of(seed, layer_, std::size_t(comm_.rank()) * local_.n_out(), n_out_);
+  }
+
+  M forward(const M& x) override {
+    ProfilingRegion region(region_ + "::forward");
+    return local_.forward(x);
+  }
+
+  M backward(const M& dy) override {
+    ProfilingRegion region(region_ + "::backward");
+    local_.backward_delta(dy);
+    if (!input_gradient_) {
+      local_.backward_weights();
+      return M();
+    }
+    M partial = local_.backward_input();  // delta_r W_r
+    if (comm_.size() == 1) {
+      local_.backward_weights();
+      return partial;
+    }
+    if (dx_.extent(0) != partial.extent(0)) dx_ = M(local_.name() + ".dx_sum", partial.extent(0), partial.extent(1));
+    auto request = comm_.iallreduce(partial, dx_);
+    local_.backward_weights();
+    request.wait();
+    return dx_;
+  }
+
+  // The local block is rows [r m, (r+1) m) of the global weight and bias.
+  ParameterList<Scalar, Space> parameters() const override {
+    auto list = local_.parameters();
+    const std::size_t m = local_.n_out(), row0 = std::size_t(comm_.rank()) * m;
+    list[0] = placed(list[0], matrix_block(n_out_, local_.n_in(), row0, 0, m, local_.n_in()));
+    list[1] = placed(list[1], vector_block(n_out_, row0, m));
+    return list;
+  }
+  std::size_t global_parameter_count() const override { return n_out_ * (local_.n_in() + 1); }
+  double forward_flops_per_sample() const override { return local_.forward_flops_per_sample(); }
+  double backward_flops_per_sample() const override {
+    return local_.backward_flops_per_sample(input_gradient_);
+  }
+  double bytes_per_sample() const override {
+    const int p = comm_.size();
+    return input_gradient_ ? 2.0 * (p - 1) * double(local_.n_in()) / p * sizeof(Scalar) : 0.0;
+  }
+  const std::string& name() const override { return local_.name(); }
+  DenseLayer<Scalar, Space>& local() { return local_; }
+
+ private:
+  Communicator& comm_;
+  DenseLayer<Scalar, Space> local_;
+  std::size_t layer_, n_out_;
+  bool input_gradient_;
+  std::string region_;
+  M dx_;
+};
+
+}  // namespace phantom

@@ -1,0 +1,132 @@
+// TP-1D hidden layer (row-sharded weights). Rank r owns output features
+// [r m, (r+1) m) of a global (n x n) layer: W_r = rows of W (m x n), b_r (m).
+// Its input is the sharded activation x_r (B x m).
+//   forward:  X = all-gather(x_r)                 (B x n), (p-1) m per sample
+//             z_r = X W_r^T + b_r, y_r = act(z_r)
+//             overlap: z_r = x_r W_r[:, own]^T while the gather is in flight,
+//             then add the other ranks' blocks
+//   backward: delta_r = dy_r * act'(z_r)
+//             P = delta_r W_r                     (B x n) partial input gradient
+//             dx_r = reduce-scatter(P)            (p-1) m per sample
+//             dW_r = delta_r^T X, db_r            overlapped with the reduce-scatter
+#pragma once
+
+#include <cmath>
+
+#include "phantom/comm/communicator.hpp"
+#include "phantom/core/activation.hpp"
+#include "phantom/core/bias.hpp"
+#include "phantom/core/gemm.hpp"
+#include "phantom/core/profiling.hpp"
+#include "phantom/core/random.hpp"
+#include "phantom/layers/dense_layer.hpp"
+#include "phantom/layers/distributed_layer.hpp"
+
+namespace phantom {
+
+template <class Scalar, class Space = DefaultSpace>
+class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
+ public:
+  using M = Matrix<Scalar, Space>;
+  using V = Vector<Scalar, Space>;
+
+  TensorParallelLayer(Communicator& comm, std::size_t width, Activation activation,
+                      std::size_t layer)
+      : comm_(comm),
+        name_(layer_name(layer)),
+        activation_(activation),
+        layer_(layer),
+        m_(shard_size(width, comm.size(), "layer width")),
+        weight_(name_ + ".weight", m_, width),
+        bias_(name_ + ".bias", m_),
+        dweight_(name_ + ".dweight", m_, width),
+        dbias_(name_ + ".dbias", m_) {}
+
+  // Rows [r m, (r+1) m) of the global layer: the same values at every p.
+  void initialize(std::uint64_t seed) override {
+    const double bound = 1.0 / std::sqrt(double(width()));
+    const std::size_t row0 = std::size_t(comm_.rank()) * m_;
+    fill_uniform_block<Space>(weight_, seed, streams::weight(layer_), bound, row0, 0, width());
+    fill_uniform_segment<Space>(bias_, seed, streams::bias(layer_), bound, row0);
+  }
+
+  M forward(const M& x) override {
+    ProfilingRegion region("phantom::tp::forward");
+    require_equal(x.extent(1), m_, name_ + " forward", "input columns", "shard width");
+    resize(x.extent(0));
+    const std::size_t r0 = own_begin(), r1 = r0 + m_;
+    auto gather = comm_.iallgather(x, gathered_);
+    gemm("N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z_);  // own block
+    gather.wait();
+    if (r0 > 0)
+      gemm("N", "T", Scalar(1), columns(gathered_, 0, r0), columns(weight_, 0, r0), Scalar(1), z_);
+    if (r1 < width())
+      gemm("N", "T", Scalar(1), columns(gathered_, r1, width()), columns(weight_, r1, width()),
+           Scalar(1), z_);
+    add_bias<Space>(z_, bias_);
+    if (activation_ != Activation::identity) activation_forward<Space>(activation_, z_, y_);
+    return y_;
+  }
+
+  M backward(const M& dy) override {
+    ProfilingRegion region("phantom::tp::backward");
+    require_equal(dy.extent(0), z_.extent(0), name_ + " backward", "dy rows", "forward batch");
+    require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
+    M delta = dy;
+    if (activation_ != Activation::identity) {
+      activation_backward<Space>(activation_, z_, dy, delta_);
+      delta = delta_;
+    }
+    gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
+    auto scatter = comm_.ireduce_scatter(partial_dx_, dx_);
+    gemm("T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);    // dW_r = delta_r^T X
+    bias_gradient<Space>(delta, dbias_);
+    scatter.wait();
+    return dx_;
+  }
+
+  // Rows [r m, (r+1) m) of the global weight and bias.
+  ParameterList<Scalar, Space> parameters() const override {
+    const std::size_t n = width(), row0 = own_begin();
+    return {placed(make_parameter(name_ + ".weight", weight_, dweight_),
+                   matrix_block(n, n, row0, 0, m_, n)),
+            placed(make_parameter(name_ + ".bias", bias_, dbias_), vector_block(n, row0, m_))};
+  }
+  std::size_t global_parameter_count() const override { return width() * width() + width(); }
+  double forward_flops_per_sample() const override { return 2.0 * m_ * width(); }
+  double backward_flops_per_sample() const override { return 4.0 * m_ * width(); }
+  double bytes_per_sample() const override {
+    return 2.0 * (comm_.size() - 1) * double(m_) * sizeof(Scalar);
+  }
+  const std::string& name() const override { return name_; }
+  std::size_t width() const { return weight_.extent(1); }
+  const M& weight() const { return weight_; }
+  const V& bias() const { return bias_; }
+  const M& weight_gradient() const { return dweight_; }
+  const V& bias_gradient_view() const { return dbias_; }
+
+ private:
+  std::size_t own_begin() const { return std::size_t(comm_.rank()) * m_; }
+
+  void resize(std::size_t batch) {
+    if (z_.extent(0) == batch) return;
+    gathered_ = M(name_ + ".gathered", batch, width());
+    z_ = M(name_ + ".z", batch, m_);
+    y_ = activation_ == Activation::identity ? z_ : M(name_ + ".y", batch, m_);
+    delta_ = M(name_ + ".delta", batch, m_);
+    partial_dx_ = M(name_ + ".partial_dx", batch, width());
+    dx_ = M(name_ + ".dx", batch, m_);
+  }
+
+  Communicator& comm_;
+  std::string name_;
+  Activation activation_;
+  std::size_t layer_, m_;
+  M weight_;
+  V bias_;
+  M dweight_;
+  V dbias_;
+  M gathered_, z_, y_, delta_, partial_dx_, dx_;
+};
+
+}  // namespace phantom

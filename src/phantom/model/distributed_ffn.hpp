@@ -1,0 +1,180 @@
+// The distributed feed-forward network: an input layer (input_dim -> width,
+// column-parallel from the replicated input), `depth` hidden layers (width ->
+// width) of the chosen strategy, and a linear output layer (width ->
+// output_dim, row-parallel, all-reduced so every rank holds the full output and
+// computes the same loss). Hidden activations are sharded: rank r holds
+// features [r m, (r+1) m), m = width / p, except between Megatron's pairs.
+//   dense:    p = 1 only, the plain network (the reference)
+//   pp:       phantom layers with k ghost neurons per rank
+//   tp:       TP-1D, row-sharded weights
+//   megatron: pairs of a row-parallel layer (sharded -> replicated, all-reduce
+//             forward) and a column-parallel layer (replicated -> sharded,
+//             all-reduce backward); depth must be even
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "phantom/comm/communicator.hpp"
+#include "phantom/core/loss.hpp"
+#include "phantom/core/optimizer.hpp"
+#include "phantom/layers/column_parallel_layer.hpp"
+#include "phantom/layers/phantom_layer.hpp"
+#include "phantom/layers/row_parallel_layer.hpp"
+#include "phantom/layers/tensor_parallel_layer.hpp"
+#include "phantom/model/sequential_ffn.hpp"
+
+namespace phantom {
+
+enum class Strategy { dense, pp, tp, megatron };
+
+inline const char* to_string(Strategy s) {
+  switch (s) {
+    case Strategy::dense: return "dense";
+    case Strategy::pp: return "pp";
+    case Strategy::tp: return "tp";
+    case Strategy::megatron: return "megatron";
+  }
+  return "?";
+}
+
+inline Strategy parse_strategy(const std::string& name) {
+  if (name == "dense") return Strategy::dense;
+  if (name == "pp") return Strategy::pp;
+  if (name == "tp") return Strategy::tp;
+  if (name == "megatron") return Strategy::megatron;
+  throw InvalidArgument("unknown strategy '" + name + "' (allowed: dense, pp, tp, megatron)");
+}
+
+struct NetworkConfig {
+  FFNShape shape;
+  Strategy strategy = Strategy::pp;
+  std::size_t ghost = 16;  // k, pp only
+  Activation activation = Activation::relu;
+};
+
+// Throws InvalidArgument naming the problem if the network cannot be built on p ranks.
+inline void validate(const NetworkConfig& c, int p) {
+  const auto& s = c.shape;
+  if (s.input_dim == 0 || s.width == 0 || s.output_dim == 0)
+    throw InvalidArgument("input_dim, width and output_dim must be positive");
+  shard_size(s.width, p, "width");
+  if (c.strategy == Strategy::dense && p != 1)
+    throw InvalidArgument("strategy 'dense' runs on 1 rank only, not " + std::to_string(p));
+  if (c.strategy == Strategy::megatron && s.depth % 2 != 0)
+    throw InvalidArgument("strategy 'megatron' needs an even depth, got " + std::to_string(s.depth));
+  if (c.strategy == Strategy::pp && c.ghost == 0)
+    throw InvalidArgument("strategy 'pp' needs ghost >= 1");
+}
+
+template <class Scalar, class Space = DefaultSpace>
+class DistributedFFN {
+ public:
+  using M = Matrix<Scalar, Space>;
+  using Layer = DistributedLayer<Scalar, Space>;
+
+  DistributedFFN(Communicator& comm, const NetworkConfig& config) : comm_(comm), config_(config) {
+    validate(config, comm.size());
+    const auto& s = config.shape;
+    const Activation act = config.activation;
+    const std::string hidden_region = std::string("phantom::") + to_string(config.strategy);
+    add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.input_dim, s.width, act, 0,
+                                                             false, "phantom::input"));
+    for (std::size_t l = 1; l <= s.depth; ++l) {
+      switch (config.strategy) {
+        case Strategy::dense:  // p = 1: column-parallel is the plain layer
+          add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
+                                                                   true, hidden_region));
+          break;
+        case Strategy::pp:
+          add(std::make_unique<PhantomLayer<Scalar, Space>>(comm, s.width, config.ghost, act, l));
+          break;
+        case Strategy::tp:
+          add(std::make_unique<TensorParallelLayer<Scalar, Space>>(comm, s.width, act, l));
+          break;
+        case Strategy::megatron:
+          if (l % 2 == 1)
+            add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
+                                                                  hidden_region));
+          else
+            add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.width, s.width, act,
+                                                                     l, true, hidden_region));
+          break;
+      }
+    }
+    add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.output_dim,
+                                                          Activation::identity, s.depth + 1,
+                                                          "phantom::output"));
+  }
+
+  void initialize(std::uint64_t seed) {
+    for (auto& layer : layers_) layer->initialize(seed);
+  }
+
+  // x: (B x input_dim), replicated -> (B x output_dim), replicated.
+  M forward(const M& x) {
+    M h = x;
+    for (auto& layer : layers_) h = layer->forward(h);
+    return h;
+  }
+
+  void backward(const M& dy) {
+    M g = dy;
+    for (std::size_t l = layers_.size(); l-- > 0;) g = layers_[l]->backward(g);
+  }
+
+  double train_step(const M& x, const M& target, Loss loss, Optimizer<Scalar, Space>& opt) {
+    M y = forward(x);
+    if (dy_.extent(0) != y.extent(0) || dy_.extent(1) != y.extent(1))
+      dy_ = M("ffn.dy", y.extent(0), y.extent(1));
+    const double value = loss_and_gradient<Space>(loss, y, target, dy_);
+    backward(dy_);
+    {
+      ProfilingRegion region("phantom::optimizer");
+      opt.step(parameters());
+    }
+    return value;
+  }
+
+  ParameterList<Scalar, Space> parameters() const {
+    ParameterList<Scalar, Space> all;
+    for (const auto& layer : layers_)
+      for (auto& p : layer->parameters()) all.push_back(p);
+    return all;
+  }
+
+  std::size_t global_parameter_count() const {
+    std::size_t n = 0;
+    for (const auto& layer : layers_) n += layer->global_parameter_count();
+    return n;
+  }
+  // Forward + backward GEMM FLOPs per sample on this rank.
+  double flops_per_sample() const {
+    double f = 0;
+    for (const auto& layer : layers_)
+      f += layer->forward_flops_per_sample() + layer->backward_flops_per_sample();
+    return f;
+  }
+  // Logical bytes this rank receives per sample in one training step.
+  double bytes_per_sample() const {
+    double b = 0;
+    for (const auto& layer : layers_) b += layer->bytes_per_sample();
+    return b;
+  }
+
+  const NetworkConfig& config() const { return config_; }
+  Communicator& communicator() const { return comm_; }
+  std::vector<std::unique_ptr<Layer>>& layers() { return layers_; }
+
+ private:
+  void add(std::unique_ptr<Layer> layer) { layers_.push_back(std::move(layer)); }
+
+  Communicator& comm_;
+  NetworkConfig config_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  M dy_;
+};
+
+}  // namespace phantom
