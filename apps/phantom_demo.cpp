@@ -32,10 +32,11 @@ int main(int argc, char** argv) {
                 shape.input_dim, shape.width, shape.depth, shape.output_dim,
                 model.parameter_count(), data.size(), batch, opt_config.learning_rate);
     M xb("x", batch, shape.input_dim), yb("y", batch, shape.output_dim);
+    phantom::BatchSampler sampler(data.size(), batch, /*shuffle=*/false, /*seed=*/0);
     const auto t0 = std::chrono::steady_clock::now();
     double first = 0, loss = 0;
     for (std::size_t step = 0; step < steps; ++step) {
-      phantom::copy_batch(data, step, batch, xb, yb);
+      phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
       loss = model.train_step(xb, yb, phantom::Loss::mse, opt);
       if (step == 0) first = loss;
       if (step % 50 == 0 || step + 1 == steps)

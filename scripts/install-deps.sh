@@ -11,6 +11,7 @@ packages=(
   libhdf5-openmpi-dev
   libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-h5py                                           # tests read checkpoints and data as users would
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include "phantom/core/loss.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/core/types.hpp"
+#include "phantom/data/batch_sampler.hpp"
 #include "phantom/data/teacher.hpp"
 #include "phantom/layers/dense_layer.hpp"
 #include "phantom/model/sequential_ffn.hpp"

@@ -26,9 +26,10 @@ double train(std::size_t steps, phantom::OptimizerKind kind, double lr, double* 
   phantom::Optimizer<Scalar, Space> opt(oc);
   const std::size_t batch = 32;
   M xb("x", batch, 8), yb("y", batch, 3);
+  phantom::BatchSampler sampler(data.size(), batch, false, 0);
   double loss = 0;
   for (std::size_t step = 0; step < steps; ++step) {
-    phantom::copy_batch(data, step, batch, xb, yb);
+    phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
     loss = model.train_step(xb, yb, phantom::Loss::mse, opt);
     if (step == 0) *first_loss = loss;
   }

@@ -23,6 +23,8 @@ inline std::uint64_t decompress(std::size_t layer) { return ghost(layer) + 1; }
 // Synthetic data sets.
 constexpr std::uint64_t kTeacherInputs = 1ull << 40, kTeacherA = kTeacherInputs + 1,
                         kTeacherB = kTeacherInputs + 2, kTeacherNoise = kTeacherInputs + 3;
+// Data shuffling: epoch e's permutation uses stream kShuffle + e.
+constexpr std::uint64_t kShuffle = 1ull << 48;
 }  // namespace streams
 
 // splitmix64 finaliser: a bijective 64-bit mix with good avalanche.

@@ -56,21 +56,4 @@ Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c) {
   return d;
 }
 
-// Rows [(step * batch) mod N, ...) of x and y, wrapping around: the batch that
-// step `step` trains on when the data is not shuffled.
-template <class Scalar, class Space>
-void copy_batch(const Dataset<Scalar, Space>& d, std::size_t step, std::size_t batch,
-                const Matrix<Scalar, Space>& xb, const Matrix<Scalar, Space>& yb) {
-  const std::size_t n = d.size();
-  const std::size_t start = (step * batch) % n;
-  auto x = d.x, y = d.y;
-  const int nx = int(x.extent(1)), ny = int(y.extent(1));
-  Kokkos::parallel_for(
-      "phantom::copy_batch", Kokkos::RangePolicy<Space>(0, batch), KOKKOS_LAMBDA(const int i) {
-        const std::size_t row = (start + i) % n;
-        for (int j = 0; j < nx; ++j) xb(i, j) = x(row, j);
-        for (int j = 0; j < ny; ++j) yb(i, j) = y(row, j);
-      });
-}
-
 }  // namespace phantom

@@ -1,0 +1,158 @@
+// What phantom-train prints and writes on rank 0: a progress line every
+// train.log_every steps (step, loss, step time, bytes, ETA), the metrics CSV
+// (flushed row by row, so a failed run keeps what it measured), the summary
+// table, and the JSON summary (written to a temporary name and renamed, so it
+// is never half-written).
+#pragma once
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "phantom/io/deck.hpp"
+
+namespace phantom_train {
+
+struct StepRecord {
+  std::size_t step = 0;
+  double loss = 0;
+  double seconds = 0;        // wall time of the training step on rank 0
+  double issue_seconds = 0;  // communicator: time issuing collectives
+  double wait_seconds = 0;   // communicator: time waiting for them
+  double bytes = 0;          // communicator: logical bytes received by this rank
+  double compute_seconds() const { return std::max(0.0, seconds - issue_seconds - wait_seconds); }
+};
+
+inline std::string human_bytes(double b) {
+  char buf[32];
+  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.2f MB", b / 1e6);
+  else if (b >= 1e3) std::snprintf(buf, sizeof buf, "%.2f kB", b / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f B", b);
+  return buf;
+}
+
+// Writes text to path through path.tmp and a rename.
+inline void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw phantom::Error("cannot write " + tmp);
+    out << text;
+    out.flush();
+    if (!out) throw phantom::Error("write failed: " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+class RunReport {
+ public:
+  RunReport(const phantom::Deck& deck, int ranks, std::size_t parameters, double bytes_per_step,
+            double flops_per_step)
+      : deck_(deck),
+        ranks_(ranks),
+        parameters_(parameters),
+        bytes_per_step_(bytes_per_step),
+        flops_per_step_(flops_per_step) {}
+
+  void open_metrics(bool root) {
+    if (!root || deck_.output.metrics.empty()) return;
+    metrics_.open(deck_.output.metrics, std::ios::trunc);
+    if (!metrics_) throw phantom::Error("cannot write output.metrics = " + deck_.output.metrics);
+    metrics_ << "step,loss,step_time_s,compute_s,comm_issue_s,comm_wait_s,bytes\n";
+  }
+
+  void print_header(std::size_t first_step) const {
+    const auto& m = deck_.model;
+    std::printf("phantom-train: %s, %d rank%s, %lld -> %lld x %lld -> %lld, %s%s, %s, batch %lld, "
+                "%zu parameters\n",
+                m.strategy.c_str(), ranks_, ranks_ == 1 ? "" : "s", (long long)m.input_dim,
+                (long long)m.width, (long long)m.depth, (long long)m.output_dim,
+                m.activation.c_str(),
+                m.strategy == "pp" ? (", k = " + std::to_string(m.ghost)).c_str() : "",
+                deck_.train.precision.c_str(), (long long)deck_.train.batch, parameters_);
+    if (first_step > 0)
+      std::printf("restarted from %s at step %zu\n", deck_.checkpoint.restart.c_str(), first_step);
+    std::fflush(stdout);
+  }
+
+  void record(const StepRecord& r, bool log, bool root, std::size_t last_step) {
+    records_.push_back(r);
+    if (!root || !log) return;
+    const double mean = mean_seconds();
+    const double eta = mean * double(last_step - r.step - 1);
+    std::printf("step %6zu/%zu  loss %.4e  step %7.2f ms (compute %.2f, comm %.2f, wait %.2f)  "
+                "%s  ETA %.1f s\n",
+                r.step + 1, last_step, r.loss, 1e3 * r.seconds, 1e3 * r.compute_seconds(),
+                1e3 * r.issue_seconds, 1e3 * r.wait_seconds, human_bytes(r.bytes).c_str(), eta);
+    std::fflush(stdout);
+    if (metrics_.is_open()) {
+      metrics_ << r.step << ',' << r.loss << ',' << r.seconds << ',' << r.compute_seconds() << ','
+               << r.issue_seconds << ',' << r.wait_seconds << ',' << r.bytes << '\n';
+      metrics_.flush();
+    }
+  }
+
+  double median_seconds() const {
+    if (records_.empty()) return 0;
+    std::vector<double> t;
+    for (const auto& r : records_) t.push_back(r.seconds);
+    std::sort(t.begin(), t.end());
+    const std::size_t n = t.size();
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  }
+  double final_loss() const { return records_.empty() ? 0 : records_.back().loss; }
+  std::size_t steps_run() const { return records_.size(); }
+
+  void finish() {
+    std::printf("\nsummary\n");
+    std::printf("  %-26s %s, %d rank%s\n", "strategy", deck_.model.strategy.c_str(), ranks_,
+                ranks_ == 1 ? "" : "s");
+    std::printf("  %-26s %zu\n", "parameters (global)", parameters_);
+    std::printf("  %-26s %zu (to step %lld)\n", "steps this run", records_.size(),
+                (long long)deck_.train.steps);
+    std::printf("  %-26s %.6e\n", "final loss", final_loss());
+    std::printf("  %-26s %.3f ms\n", "step time (median)", 1e3 * median_seconds());
+    std::printf("  %-26s %s\n", "bytes per step (per rank)", human_bytes(bytes_per_step_).c_str());
+    std::printf("  %-26s %.3f GFLOP\n", "GEMM FLOPs per step/rank", flops_per_step_ / 1e9);
+    std::fflush(stdout);
+    if (!deck_.output.summary.empty()) write_atomically(deck_.output.summary, summary_json());
+  }
+
+  std::string summary_json() const {
+    toml::table deck = toml::parse(phantom::to_toml(deck_));
+    toml::table t{{"deck", std::move(deck)},
+                  {"ranks", ranks_},
+                  {"parameters", std::int64_t(parameters_)},
+                  {"bytes_per_step", bytes_per_step_},
+                  {"flops_per_step", flops_per_step_},
+                  {"step_time_median_s", median_seconds()},
+                  {"steps_run", std::int64_t(records_.size())},
+                  {"final_loss", final_loss()}};
+    std::ostringstream os;
+    os << toml::json_formatter{t} << '\n';
+    return os.str();
+  }
+
+ private:
+  double mean_seconds() const {
+    double s = 0;
+    for (const auto& r : records_) s += r.seconds;
+    return records_.empty() ? 0 : s / records_.size();
+  }
+
+  phantom::Deck deck_;
+  int ranks_;
+  std::size_t parameters_;
+  double bytes_per_step_, flops_per_step_;
+  std::vector<StepRecord> records_;
+  std::ofstream metrics_;
+};
+
+}  // namespace phantom_train

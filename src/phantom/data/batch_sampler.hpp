@@ -1,0 +1,75 @@
+// Which rows of a data set step t trains on. Sample i (i < B) of step t is
+// position q = t B + i of an endless stream over the N rows:
+//   shuffle = false: row q mod N, so a run is reproducible and comparable with
+//                    other tools;
+//   shuffle = true:  row perm_e(q mod N), e = q div N the epoch, perm_e a
+//                    permutation drawn from (seed, e).
+// Both are pure functions of t, so a restarted run sees the same batches.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "phantom/core/random.hpp"
+#include "phantom/core/types.hpp"
+#include "phantom/data/teacher.hpp"
+
+namespace phantom {
+
+class BatchSampler {
+ public:
+  BatchSampler(std::size_t rows, std::size_t batch, bool shuffle, std::uint64_t seed)
+      : rows_(rows), batch_(batch), shuffle_(shuffle), seed_(seed) {}
+
+  std::vector<std::size_t> rows_for_step(std::size_t step) {
+    std::vector<std::size_t> out(batch_);
+    for (std::size_t i = 0; i < batch_; ++i) {
+      const std::size_t q = step * batch_ + i;
+      out[i] = shuffle_ ? permutation(q / rows_)[q % rows_] : q % rows_;
+    }
+    return out;
+  }
+
+ private:
+  // Fisher-Yates with counter-based draws, cached for the current epoch.
+  const std::vector<std::size_t>& permutation(std::size_t epoch) {
+    if (epoch != cached_epoch_ || perm_.empty()) {
+      perm_.resize(rows_);
+      std::iota(perm_.begin(), perm_.end(), std::size_t(0));
+      for (std::size_t i = rows_; i > 1; --i) {
+        const std::size_t j = std::size_t(uniform01(seed_, streams::kShuffle + epoch, i) * i);
+        std::swap(perm_[i - 1], perm_[std::min(j, i - 1)]);
+      }
+      cached_epoch_ = epoch;
+    }
+    return perm_;
+  }
+
+  std::size_t rows_, batch_;
+  bool shuffle_;
+  std::uint64_t seed_;
+  std::size_t cached_epoch_ = 0;
+  std::vector<std::size_t> perm_;
+};
+
+// Copies the given rows of d.x and d.y into xb and yb (B rows each).
+template <class Scalar, class Space>
+void gather_batch(const Dataset<Scalar, Space>& d, const std::vector<std::size_t>& rows,
+                  const Matrix<Scalar, Space>& xb, const Matrix<Scalar, Space>& yb) {
+  require_equal(rows.size(), xb.extent(0), "gather_batch", "rows", "batch");
+  Kokkos::View<std::size_t*, Space> idx("batch_rows", rows.size());
+  auto h = Kokkos::create_mirror_view(idx);
+  for (std::size_t i = 0; i < rows.size(); ++i) h(i) = rows[i];
+  Kokkos::deep_copy(idx, h);
+  auto x = d.x, y = d.y;
+  for_each_element<Space>(
+      "phantom::gather_batch_x", xb.extent(0), xb.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { xb(i, j) = x(idx(i), j); });
+  for_each_element<Space>(
+      "phantom::gather_batch_y", yb.extent(0), yb.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { yb(i, j) = y(idx(i), j); });
+}
+
+}  // namespace phantom

@@ -1,0 +1,328 @@
+#include "phantom/io/checkpoint_file.hpp"
+
+#include <hdf5.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <filesystem>
+#include <functional>
+#include <numeric>
+
+namespace phantom {
+namespace {
+
+constexpr const char* kFormat = "phantom-checkpoint";
+constexpr std::int64_t kVersion = 1;
+
+// Owns an HDF5 identifier and closes it with the right function.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() { reset(-1); }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  void reset(hid_t id) {
+    if (id_ >= 0) close_(id_);
+    id_ = id;
+  }
+  operator hid_t() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// Turns HDF5's automatic error printing off for the life of the object: we
+// report errors ourselves, once, with the file name.
+class QuietHdf5 {
+ public:
+  QuietHdf5() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw CheckpointError("checkpoint " + path + ": " + what);
+}
+
+void check(herr_t status, const std::string& path, const std::string& what) {
+  if (status < 0) fail(path, what);
+}
+
+// File access through MPI-IO on comm.
+hid_t file_access(MPI_Comm comm) {
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  return fapl;
+}
+
+void write_attribute(hid_t obj, const char* name, std::int64_t value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(attr, H5T_NATIVE_INT64, &value);
+}
+
+void write_attribute(hid_t obj, const char* name, std::uint64_t value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, H5T_NATIVE_UINT64, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(attr, H5T_NATIVE_UINT64, &value);
+}
+
+void write_attribute(hid_t obj, const char* name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type, std::max<std::size_t>(1, value.size()));
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(attr, type, value.empty() ? "" : value.data());
+}
+
+template <class T>
+T read_number(hid_t obj, const char* name, const std::string& path, hid_t type) {
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) fail(path, std::string("missing attribute ") + name);
+  T value{};
+  check(H5Aread(attr, type, &value), path, std::string("cannot read attribute ") + name);
+  return value;
+}
+
+std::string read_string(hid_t obj, const char* name, const std::string& path) {
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) fail(path, std::string("missing attribute ") + name);
+  Handle type(H5Aget_type(attr), H5Tclose);
+  if (H5Tget_class(type) != H5T_STRING) fail(path, std::string("attribute ") + name + " is not a string");
+  std::string value(H5Tget_size(type), '\0');
+  check(H5Aread(attr, type, value.data()), path, std::string("cannot read attribute ") + name);
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
+// Creates the groups along "a/b/c" (all but the last component).
+hid_t ensure_groups(hid_t file, const std::string& dataset_path,
+                    std::vector<std::unique_ptr<Handle>>& keep) {
+  hid_t parent = file;
+  std::size_t begin = 0;
+  for (std::size_t slash; (slash = dataset_path.find('/', begin)) != std::string::npos;
+       begin = slash + 1) {
+    const std::string name = dataset_path.substr(0, slash);
+    hid_t g = H5Lexists(file, name.c_str(), H5P_DEFAULT) > 0
+                  ? H5Gopen2(file, name.c_str(), H5P_DEFAULT)
+                  : H5Gcreate2(file, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    keep.push_back(std::make_unique<Handle>(g, H5Gclose));
+    parent = g;
+  }
+  return parent;
+}
+
+std::vector<hsize_t> to_hsize(const std::vector<std::size_t>& v) { return {v.begin(), v.end()}; }
+
+// Selects this rank's block in the file and describes it in memory; a
+// replicated tensor is written by rank 0 only but read by every rank.
+void select_block(hid_t file_space, const CheckpointTensor& t, bool writing, int rank,
+                  Handle& mem_space) {
+  const Placement& p = t.placement;
+  const bool none = writing && p.replicated && rank != 0;
+  if (none) {
+    H5Sselect_none(file_space);
+    const hsize_t one = 1;
+    mem_space.reset(H5Screate_simple(1, &one, nullptr));
+    H5Sselect_none(mem_space);
+    return;
+  }
+  const auto start = to_hsize(p.start), count = to_hsize(p.count);
+  H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  mem_space.reset(H5Screate_simple(int(count.size()), count.data(), nullptr));
+}
+
+// Collective: if any rank has an error, every rank throws the error of the
+// lowest such rank, so all ranks fail alike and rank 0 can report it.
+void agree_on_error(MPI_Comm comm, const std::string& error) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int mine = error.empty() ? size : rank, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return;
+  std::string text = error;
+  int length = int(text.size());
+  MPI_Bcast(&length, 1, MPI_INT, first, comm);
+  text.resize(std::size_t(length));
+  MPI_Bcast(text.data(), length, MPI_CHAR, first, comm);
+  throw CheckpointError(text);
+}
+
+}  // namespace
+
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+void write_checkpoint_file(const std::string& path, MPI_Comm comm, const CheckpointInfo& info,
+                           const std::vector<CheckpointTensor>& tensors, bool single_precision) {
+  QuietHdf5 quiet;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const std::string tmp = path + ".tmp";
+  std::string error;
+  try {
+    Handle fapl(file_access(comm), H5Pclose);
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    if (!file.valid()) fail(tmp, "cannot create the file");
+    write_attribute(file, "format", std::string(kFormat));
+    write_attribute(file, "version", kVersion);
+    {
+      Handle model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attribute(model, "strategy", info.strategy);
+      write_attribute(model, "activation", info.activation);
+      write_attribute(model, "precision", info.precision);
+      write_attribute(model, "p", info.ranks);
+      write_attribute(model, "k", info.ghost);
+      write_attribute(model, "input_dim", info.input_dim);
+      write_attribute(model, "width", info.width);
+      write_attribute(model, "depth", info.depth);
+      write_attribute(model, "output_dim", info.output_dim);
+      Handle opt(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attribute(opt, "kind", info.optimizer);
+      write_attribute(opt, "steps", info.optimizer_steps);
+      Handle train(H5Gcreate2(file, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attribute(train, "step", info.step);
+      write_attribute(train, "train_seed", info.train_seed);
+      write_attribute(train, "data_seed", info.data_seed);
+      write_attribute(train, "rng", std::string("counter-based: every draw is a function of the "
+                                                "seeds, the tensor and the step"));
+      write_attribute(train, "deck_hash", info.deck_hash);
+      write_attribute(train, "deck", info.deck);
+    }
+    Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
+    const hid_t file_type = single_precision ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+    for (const auto& t : tensors) {
+      std::vector<std::unique_ptr<Handle>> groups;
+      const hid_t parent = ensure_groups(file, t.path, groups);
+      const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
+      const auto dims = to_hsize(t.placement.dims);
+      Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+      Handle dset(H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT),
+                  H5Dclose);
+      if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
+      if (t.placement.order == Placement::Order::decompress) write_attribute(dset, "zero_blocks", std::string("r = s"));
+      Handle mem(-1, H5Sclose);
+      select_block(space, t, true, rank, mem);
+      check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()), tmp,
+            "cannot write " + t.path);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  try {
+    agree_on_error(comm, error);
+  } catch (const CheckpointError&) {
+    if (rank == 0) std::remove(tmp.c_str());
+    throw;
+  }
+  // Every rank has closed the file: its data is in it. Only now give it its name.
+  int ok = 1;
+  if (rank == 0) {
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) ok = 0;
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+  if (!ok) throw CheckpointError("checkpoint " + path + ": cannot rename " + tmp);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
+  QuietHdf5 quiet;
+  if (!std::filesystem::exists(path)) fail(path, "no such file");
+  Handle fapl(file_access(comm), H5Pclose);
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");
+  if (read_string(file, "format", path) != kFormat) fail(path, "not a Phantom checkpoint");
+  const auto version = read_number<std::int64_t>(file, "version", path, H5T_NATIVE_INT64);
+  if (version != kVersion)
+    fail(path, "format version " + std::to_string(version) + ", this Phantom reads " +
+                   std::to_string(kVersion));
+  CheckpointInfo info;
+  Handle model(H5Gopen2(file, "model", H5P_DEFAULT), H5Gclose);
+  Handle opt(H5Gopen2(file, "optimizer", H5P_DEFAULT), H5Gclose);
+  Handle train(H5Gopen2(file, "train", H5P_DEFAULT), H5Gclose);
+  if (!model.valid() || !opt.valid() || !train.valid())
+    fail(path, "missing /model, /optimizer or /train");
+  auto i64 = [&](hid_t g, const char* n) { return read_number<std::int64_t>(g, n, path, H5T_NATIVE_INT64); };
+  info.strategy = read_string(model, "strategy", path);
+  info.activation = read_string(model, "activation", path);
+  info.precision = read_string(model, "precision", path);
+  info.ranks = i64(model, "p");
+  info.ghost = i64(model, "k");
+  info.input_dim = i64(model, "input_dim");
+  info.width = i64(model, "width");
+  info.depth = i64(model, "depth");
+  info.output_dim = i64(model, "output_dim");
+  info.optimizer = read_string(opt, "kind", path);
+  info.optimizer_steps = i64(opt, "steps");
+  info.step = i64(train, "step");
+  info.train_seed = i64(train, "train_seed");
+  info.data_seed = i64(train, "data_seed");
+  info.deck_hash = read_number<std::uint64_t>(train, "deck_hash", path, H5T_NATIVE_UINT64);
+  info.deck = read_string(train, "deck", path);
+  return info;
+}
+
+void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
+                             std::vector<CheckpointTensor>& tensors) {
+  QuietHdf5 quiet;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  Handle fapl(file_access(comm), H5Pclose);
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");
+  // Independent reads: a rank that fails must not leave the others waiting in
+  // a collective read. Failures are gathered once the loop is over.
+  Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_dxpl_mpio(xfer, H5FD_MPIO_INDEPENDENT);
+  std::string error;
+  try {
+    for (auto& t : tensors) {
+      if (H5Oexists_by_name(file, t.path.c_str(), H5P_DEFAULT) <= 0)
+        fail(path, "missing dataset /" + t.path);
+      Handle dset(H5Dopen2(file, t.path.c_str(), H5P_DEFAULT), H5Dclose);
+      if (!dset.valid()) fail(path, "cannot open dataset /" + t.path);
+      Handle space(H5Dget_space(dset), H5Sclose);
+      const int nd = H5Sget_simple_extent_ndims(space);
+      std::vector<hsize_t> dims(nd > 0 ? nd : 0);
+      H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+      if (dims != to_hsize(t.placement.dims)) {
+        auto show = [](const auto& d) {
+          std::string s;
+          for (std::size_t i = 0; i < d.size(); ++i) s += (i ? " x " : "") + std::to_string(d[i]);
+          return s;
+        };
+        fail(path, "dataset /" + t.path + " is " + show(dims) + " but the model needs " +
+                       show(t.placement.dims));
+      }
+      Handle mem(-1, H5Sclose);
+      select_block(space, t, false, rank, mem);
+      t.block.assign(std::accumulate(t.placement.count.begin(), t.placement.count.end(),
+                                     std::size_t(1), std::multiplies<>()),
+                     0.0);
+      check(H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()), path,
+            "cannot read /" + t.path + " (truncated or corrupt?)");
+    }
+  } catch (const CheckpointError& e) {
+    error = e.what();
+  }
+  agree_on_error(comm, error);
+}
+
+}  // namespace phantom

@@ -1,0 +1,60 @@
+// Parallel HDF5 checkpoint files (schema in docs/checkpoint.md). Every rank
+// writes and reads its own block of each global tensor, collectively. Writes
+// go to PATH.tmp, which rank 0 renames to PATH only after every rank's data is
+// in it, so a checkpoint is never half-written. Errors are CheckpointError with
+// the file name and what is wrong.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "phantom/core/error.hpp"
+#include "phantom/core/parameter.hpp"
+
+namespace phantom {
+
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The attributes of /model and /train.
+struct CheckpointInfo {
+  std::string strategy, activation, precision, optimizer;
+  std::int64_t ranks = 0, ghost = 0, input_dim = 0, width = 0, depth = 0, output_dim = 0;
+  std::int64_t step = 0;             // the next step to train (steps done)
+  std::int64_t optimizer_steps = 0;  // updates the optimizer has made (Adam's t)
+  std::int64_t train_seed = 0, data_seed = 0;  // all random numbers derive from these
+  std::uint64_t deck_hash = 0;       // FNV-1a of the resolved deck
+  std::string deck;                  // the resolved deck, TOML
+};
+
+// One tensor: its dataset path ("model/layer_001/local") and this rank's block
+// of it, row-major, in the order of placement.count.
+struct CheckpointTensor {
+  std::string path;
+  Placement placement;
+  std::vector<double> block;
+};
+
+// Writes `path` (through path.tmp and a rename). Tensors are stored as float
+// when single_precision (exact for float models), else double. Collective.
+void write_checkpoint_file(const std::string& path, MPI_Comm comm, const CheckpointInfo& info,
+                           const std::vector<CheckpointTensor>& tensors, bool single_precision);
+
+// Reads the attributes. Collective. A missing, truncated or foreign file is a
+// CheckpointError.
+CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm);
+
+// Fills each tensor's block from the file, given its path and placement.
+// A missing dataset or one whose dimensions differ is a CheckpointError.
+void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
+                             std::vector<CheckpointTensor>& tensors);
+
+// 64-bit FNV-1a of a string.
+std::uint64_t fnv1a(const std::string& text);
+
+}  // namespace phantom

@@ -1,0 +1,288 @@
+#include "phantom/io/deck.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <variant>
+
+#include <toml++/toml.h>
+
+namespace phantom {
+namespace {
+
+using Target = std::variant<std::int64_t*, double*, bool*, std::string*>;
+
+struct Field {
+  std::string section, key;
+  Target target;
+  std::string meaning;
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  std::vector<std::string> allowed;  // strings only; empty: any
+  bool min_exclusive = false;
+  bool max_exclusive = false;
+  std::string name() const { return section + "." + key; }
+};
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The schema: every key, bound to its place in `d`.
+std::vector<Field> fields(Deck& d) {
+  return {
+      {"model", "strategy", &d.model.strategy, "hidden-layer parallel strategy", -kInf, kInf,
+       {"pp", "tp", "megatron", "dense"}},
+      {"model", "input_dim", &d.model.input_dim, "inputs per sample", 1, kInf},
+      {"model", "width", &d.model.width, "hidden width n (divisible by the rank count)", 1, kInf},
+      {"model", "depth", &d.model.depth, "hidden layers (even for megatron)", 0, kInf},
+      {"model", "output_dim", &d.model.output_dim, "outputs per sample", 1, kInf},
+      {"model", "ghost", &d.model.ghost, "ghost neurons k per rank (pp only)", 1, kInf},
+      {"model", "activation", &d.model.activation, "hidden-layer activation", -kInf, kInf,
+       {"relu", "gelu", "tanh", "identity"}},
+      {"data", "source", &d.data.source, "where samples come from", -kInf, kInf,
+       {"teacher", "hdf5"}},
+      {"data", "path", &d.data.path, "HDF5 file with /X (N x input_dim) and /Y (N x output_dim)"},
+      {"data", "samples", &d.data.samples, "teacher data set size N", 1, kInf},
+      {"data", "noise", &d.data.noise, "teacher target noise amplitude", 0, kInf},
+      {"data", "shuffle", &d.data.shuffle, "shuffle the rows each epoch (seeded)"},
+      {"data", "seed", &d.data.seed, "seed of the teacher data and of shuffling", 0, kInf},
+      {"train", "steps", &d.train.steps, "last step of the trajectory (not a count for this run)",
+       0, kInf},
+      {"train", "batch", &d.train.batch, "samples per step B", 1, kInf},
+      {"train", "optimizer", &d.train.optimizer, "update rule", -kInf, kInf, {"sgd", "adam"}},
+      {"train", "learning_rate", &d.train.learning_rate, "step size", 0, kInf, {}, true},
+      {"train", "momentum", &d.train.momentum, "sgd momentum", 0, 1, {}, false, true},
+      {"train", "loss", &d.train.loss, "loss function", -kInf, kInf, {"mse", "cross_entropy"}},
+      {"train", "precision", &d.train.precision, "scalar type", -kInf, kInf,
+       {"float", "double"}},
+      {"train", "seed", &d.train.seed, "seed of the weights", 0, kInf},
+      {"train", "log_every", &d.train.log_every, "progress line and metrics row every N steps",
+       1, kInf},
+      {"checkpoint", "path", &d.checkpoint.path,
+       "checkpoint file prefix: step S goes to PATH.stepSSSSSSSS.h5 (empty: no checkpoints)"},
+      {"checkpoint", "every", &d.checkpoint.every, "steps between checkpoints (0: only at the end)",
+       0, kInf},
+      {"checkpoint", "keep", &d.checkpoint.keep, "checkpoints kept (older ones are removed)", 1,
+       kInf},
+      {"checkpoint", "restart", &d.checkpoint.restart, "checkpoint file to resume from"},
+      {"output", "metrics", &d.output.metrics, "CSV file, one row per logged step (empty: none)"},
+      {"output", "summary", &d.output.summary, "JSON summary file (empty: none)"},
+  };
+}
+
+std::string describe(const toml::node& n) {
+  std::ostringstream os;
+  if (n.is_string())
+    os << '"' << *n.value<std::string>() << '"';
+  else if (n.is_table())
+    os << "a table";
+  else if (n.is_array())
+    os << "an array";
+  else
+    n.visit([&](const auto& v) { os << v; });
+  return os.str();
+}
+
+std::string type_name(const Target& t) {
+  switch (t.index()) {
+    case 0: return "an integer";
+    case 1: return "a number";
+    case 2: return "a boolean (true or false)";
+    default: return "a string";
+  }
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+std::string format_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// Stores node into field f, checking type, range and allowed values.
+void assign(const Field& f, const toml::node& n, const std::string& origin) {
+  const std::string where = origin + ": " + f.name() + " = " + describe(n) + ": ";
+  auto fail = [&](const std::string& why) { throw DeckError(where + why); };
+  std::visit(
+      [&](auto* target) {
+        using T = std::remove_pointer_t<decltype(target)>;
+        if constexpr (std::is_same_v<T, std::int64_t>) {
+          if (!n.is_integer()) fail("must be " + type_name(f.target));
+          *target = *n.value<std::int64_t>();
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (!n.is_number()) fail("must be " + type_name(f.target));
+          *target = *n.value<double>();
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!n.is_boolean()) fail("must be " + type_name(f.target));
+          *target = *n.value<bool>();
+        } else {
+          if (!n.is_string()) fail("must be " + type_name(f.target));
+          *target = *n.value<std::string>();
+          if (!f.allowed.empty() &&
+              std::find(f.allowed.begin(), f.allowed.end(), *target) == f.allowed.end()) {
+            const std::string near = closest_match(*target, f.allowed);
+            fail("allowed: " + join(f.allowed) + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+          }
+        }
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+          const double v = double(*target);
+          if (f.min_exclusive ? !(v > f.min) : v < f.min)
+            fail(std::string("must be ") + (f.min_exclusive ? "> " : ">= ") + format_number(f.min));
+          if (f.max_exclusive ? !(v < f.max) : v > f.max)
+            fail(std::string("must be ") + (f.max_exclusive ? "< " : "<= ") + format_number(f.max));
+        }
+      },
+      f.target);
+}
+
+// Parses an override value: TOML syntax if it parses, else a bare string.
+toml::table parse_override(const std::string& value) {
+  try {
+    return toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    toml::table t;
+    t.insert("v", value);
+    return t;
+  }
+}
+
+}  // namespace
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (const auto& c : candidates) {
+    // Levenshtein distance, one row at a time.
+    std::vector<std::size_t> row(c.size() + 1);
+    for (std::size_t j = 0; j <= c.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= word.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= c.size(); ++j) {
+        const std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (word[i - 1] != c[j - 1])});
+        diagonal = up;
+      }
+    }
+    if (row[c.size()] < best_distance) {
+      best_distance = row[c.size()];
+      best = c;
+    }
+  }
+  // Close means at most a third of the word changed (at least one edit allowed).
+  return best_distance <= std::max<std::size_t>(1, word.size() / 3) ? best : "";
+}
+
+Deck parse_deck(const std::string& toml_text, const std::string& origin,
+                const std::vector<std::string>& overrides) {
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
+       << ": TOML syntax error: " << e.description();
+    throw DeckError(os.str());
+  }
+  Deck deck;
+  const std::vector<Field> schema = fields(deck);
+  std::vector<std::string> sections, names;
+  for (const auto& f : schema) {
+    names.push_back(f.name());
+    if (std::find(sections.begin(), sections.end(), f.section) == sections.end())
+      sections.push_back(f.section);
+  }
+  auto unknown = [&](const std::string& what, const std::string& name,
+                     const std::vector<std::string>& valid, const std::string& from) {
+    const std::string near = closest_match(name, valid);
+    throw DeckError(from + ": unknown " + what + " '" + name + "'" +
+                    (near.empty() ? " (valid: " + join(valid) + ")" : " (did you mean '" + near + "'?)"));
+  };
+
+  for (const auto& ov : overrides) {
+    const auto eq = ov.find('=');
+    const auto dot = ov.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+      throw DeckError("--set " + ov + ": expected section.key=value");
+    const std::string section = ov.substr(0, dot), key = ov.substr(dot + 1, eq - dot - 1);
+    if (std::find(names.begin(), names.end(), section + "." + key) == names.end())
+      unknown("key", section + "." + key, names, "--set");
+    if (!table.contains(section)) table.insert(section, toml::table{});
+    toml::table* sec = table[section].as_table();
+    if (!sec) throw DeckError(origin + ": '" + section + "' must be a table");
+    toml::table value = parse_override(ov.substr(eq + 1));
+    sec->insert_or_assign(key, std::move(*value.get("v")));
+  }
+
+  for (const auto& [section_key, section_node] : table) {
+    const std::string section(section_key.str());
+    if (std::find(sections.begin(), sections.end(), section) == sections.end())
+      unknown("section", "[" + section + "]", [&] {
+        std::vector<std::string> s;
+        for (const auto& x : sections) s.push_back("[" + x + "]");
+        return s;
+      }(), origin);
+    const toml::table* sec = section_node.as_table();
+    if (!sec) throw DeckError(origin + ": '" + section + "' must be a table ([" + section + "])");
+    for (const auto& [key, node] : *sec) {
+      const std::string name = section + "." + std::string(key.str());
+      auto it = std::find_if(schema.begin(), schema.end(),
+                             [&](const Field& f) { return f.name() == name; });
+      if (it == schema.end()) unknown("key", name, names, origin);
+      assign(*it, node, origin);
+    }
+  }
+  if (deck.data.source == "hdf5" && deck.data.path.empty())
+    throw DeckError(origin + ": data.path is required when data.source = \"hdf5\"");
+  return deck;
+}
+
+Deck load_deck(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw DeckError(path + ": cannot open the deck");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_deck(text.str(), path, overrides);
+}
+
+std::string to_toml(const Deck& deck) {
+  Deck copy = deck;
+  toml::table out;
+  for (const auto& f : fields(copy)) {
+    if (!out.contains(f.section)) out.insert(f.section, toml::table{});
+    toml::table& sec = *out[f.section].as_table();
+    std::visit([&](auto* v) { sec.insert(f.key, *v); }, f.target);
+  }
+  std::ostringstream os;
+  os << out;
+  return os.str();
+}
+
+std::vector<DeckKey> deck_keys() {
+  Deck defaults;
+  std::vector<DeckKey> keys;
+  for (const auto& f : fields(defaults)) {
+    std::string value = std::visit(
+        [](auto* v) {
+          using T = std::remove_pointer_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>)
+            return "\"" + *v + "\"";
+          else if constexpr (std::is_same_v<T, bool>)
+            return std::string(*v ? "true" : "false");
+          else
+            return format_number(double(*v));
+        },
+        f.target);
+    std::string meaning = f.meaning;
+    if (!f.allowed.empty()) meaning += " (" + join(f.allowed) + ")";
+    keys.push_back({f.name(), type_name(f.target), value, meaning});
+  }
+  return keys;
+}
+
+}  // namespace phantom

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# End-to-end tests of phantom-train: bad decks and data (each error message
+# checked, nothing written), metrics and summary, checkpoints read with h5py,
+# bitwise restart, corrupt restart files, HDF5 data input, and a tp checkpoint
+# restarted at another rank count.
+#   test_phantom_train.sh PHANTOM_TRAIN MPIEXEC [MPIEXEC_FLAGS...]
+set -uo pipefail
+train=$1
+shift
+mpiexec=("$@")
+python=/usr/bin/python3  # Debian's, with h5py
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+passed=0
+
+# Small and fast: a few steps of a narrow network.
+small=(--set model.width=48 --set model.depth=2 --set model.input_dim=8 --set model.output_dim=3
+       --set data.samples=256 --set train.batch=16 --set train.log_every=2)
+
+run() {  # run NP ARGS...: phantom-train on NP ranks, output in $out, status in $status
+  local np=$1
+  shift
+  out=$("${mpiexec[@]}" -n "$np" "$train" "$@" 2>&1)
+  status=$?
+}
+
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failures=$((failures + 1))
+    echo "FAILED: $name"
+    echo "$out" | tail -20 | sed 's/^/    /'
+  fi
+}
+
+expect_error() {  # expect_error NAME STATUS MESSAGE NP ARGS...
+  local name=$1 want=$2 message=$3 np=$4
+  shift 4
+  rm -f summary.json metrics.csv
+  run "$np" "$@" --set output.summary=summary.json --set output.metrics=metrics.csv
+  check "$name: exit status $want (got $status)" test "$status" -eq "$want"
+  check "$name: message '$message'" grep -qF -- "$message" <<<"$out"
+  check "$name: nothing written" test ! -e summary.json -a ! -e metrics.csv
+}
+
+# --- bad decks and data --------------------------------------------------------
+printf '[model]\nwidht = 64\n' > typo.toml
+expect_error "misspelt key" 2 "typo.toml: unknown key 'model.widht' (did you mean 'model.width'?)" 2 typo.toml
+expect_error "width not divisible" 2 "model.width = 50 is not divisible by the rank count 3" 3 "${small[@]}" --set model.width=50
+expect_error "wrong type" 2 "default deck: train.batch = \"big\": must be an integer" 1 --set 'train.batch="big"'
+expect_error "missing deck" 2 "nope.toml: cannot open the deck" 1 nope.toml
+expect_error "missing data file" 2 'data.path = "absent.h5": no such file' 1 "${small[@]}" --set data.source=hdf5 --set data.path=absent.h5
+$python - <<'PY'
+import h5py, numpy as np
+rng = np.random.default_rng(0)
+with h5py.File("wrong.h5", "w") as f:
+    f["X"] = rng.standard_normal((64, 7))
+    f["Y"] = rng.standard_normal((64, 3))
+x = rng.uniform(-1, 1, (200, 8))
+with h5py.File("good.h5", "w") as f:
+    f["X"] = x
+    f["Y"] = np.tanh(x[:, :3] - x[:, 3:6])
+PY
+expect_error "data of the wrong shape" 2 'data.path = "wrong.h5": dataset /X is 64 x 7 but model.input_dim = 8' 1 "${small[@]}" --set data.source=hdf5 --set data.path=wrong.h5
+expect_error "dense on two ranks" 2 'model.strategy = "dense" runs on 1 rank, not 2' 2 "${small[@]}" --set model.strategy=dense
+expect_error "missing output directory" 2 'checkpoint.path = "no/such/dir/ck": directory no/such/dir does not exist' 1 "${small[@]}" --set checkpoint.path=no/such/dir/ck
+
+# --- a normal run: progress, metrics, summary, checkpoint readable by h5py --------
+mkdir -p ck
+run 2 "${small[@]}" --set train.steps=6 --set output.metrics=m.csv --set output.summary=s.json \
+  --set checkpoint.path=ck/pp --set checkpoint.every=2 --set checkpoint.keep=2
+check "normal run exits 0" test "$status" -eq 0
+check "progress lines with ETA" grep -q "ETA" <<<"$out"
+check "metrics: header + rows" test "$(wc -l < m.csv)" -ge 4
+check "keep = 2 leaves the newest two" test "$(ls ck)" = "$(printf 'pp.step00000004.h5\npp.step00000006.h5')"
+$python - <<'PY' > py.out 2>&1
+import h5py, json
+s = json.load(open("s.json"))
+for key in ["deck", "ranks", "parameters", "bytes_per_step", "flops_per_step",
+            "step_time_median_s", "final_loss"]:
+    assert key in s, key
+assert s["ranks"] == 2 and s["deck"]["model"]["strategy"] == "pp"
+# pp hidden: 2(p-1) k B s per layer, output layer 2(p-1)/p o B s (float)
+k, B, o, depth = 16, 16, 3, 2
+assert s["bytes_per_step"] == depth * 2 * 1 * k * B * 4 + 2 * 1 / 2 * o * B * 4, s["bytes_per_step"]
+with h5py.File("ck/pp.step00000006.h5", "r") as f:
+    assert f["train"].attrs["step"] == 6
+    assert f["model"].attrs["strategy"] == b"pp" or f["model"].attrs["strategy"] == "pp"
+    assert f["model/layer_001/local"].shape == (2, 24, 24)
+    assert f["model/layer_001/ghost"].shape == (2, 16, 24)
+    d = f["model/layer_001/decompress"][...]
+    assert d.shape == (2, 2, 24, 16) and abs(d[0, 0]).max() == 0 and abs(d[0, 1]).max() > 0
+    assert f["model/layer_000/weight"].shape == (48, 8)
+    assert f["model/layer_003/weight"].shape == (3, 48)
+    assert "optimizer/first/layer_001/local" in f and "optimizer/second/layer_003/bias" in f
+print("ok")
+PY
+out=$(cat py.out)
+check "summary and checkpoint schema read with h5py" grep -qx ok py.out
+
+# --- restart is exact ---------------------------------------------------------------
+run 2 "${small[@]}" --set train.steps=8 --set output.summary=straight.json
+run 2 "${small[@]}" --set train.steps=4 --set checkpoint.path=half
+run 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5 --set output.summary=resumed.json
+check "restart run exits 0" test "$status" -eq 0
+check "restart says where it resumed" grep -q "restarted from half.step00000004.h5 at step 4" <<<"$out"
+final() { $python -c "import json,sys; print(repr(json.load(open(sys.argv[1]))['final_loss']))" "$1"; }
+check "N steps == N/2 + N/2 (bitwise final loss)" test "$(final straight.json)" = "$(final resumed.json)"
+
+# --- inference from a checkpoint ------------------------------------------------------
+run 2 "${small[@]}" --infer half.step00000004.h5 --set output.summary=infer.json
+check "inference exits 0" test "$status" -eq 0
+check "inference reports loss and samples/s" grep -q "samples/s" <<<"$out"
+check "inference summary" $python -c "import json; s = json.load(open('infer.json')); assert s['samples'] == 256 and s['loss'] > 0 and s['samples_per_second'] > 0"
+
+# --- bad restart files ---------------------------------------------------------------
+head -c 2000 half.step00000004.h5 > cut.h5
+expect_error "truncated restart" 3 "checkpoint cut.h5:" 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=cut.h5
+expect_error "restart at another p (pp)" 2 "the rank count (pp) is 2 in the checkpoint but 3 here" 3 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
+expect_error "restart with another width" 2 "model.width is 48 in the checkpoint but 96 here" 2 "${small[@]}" --set model.width=96 --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
+
+# --- tp restarts at another rank count ------------------------------------------------
+run 2 "${small[@]}" --set model.strategy=tp --set train.steps=4 --set checkpoint.path=tp --set train.precision=double
+run 3 "${small[@]}" --set model.strategy=tp --set train.steps=6 --set checkpoint.restart=tp.step00000004.h5 --set train.precision=double
+check "tp checkpoint from 2 ranks restarts on 3" test "$status" -eq 0
+
+# --- HDF5 data input -------------------------------------------------------------------
+run 2 "${small[@]}" --set data.source=hdf5 --set data.path=good.h5 --set train.steps=30 --set output.summary=h5.json
+check "trains on an HDF5 data set" test "$status" -eq 0
+
+echo "$passed passed, $failures failed"
+test "$failures" -eq 0
