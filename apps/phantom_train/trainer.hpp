@@ -216,15 +216,18 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
   Kokkos::fence();
   MPI_Barrier(MPI_COMM_WORLD);
   const auto t0 = std::chrono::steady_clock::now();
+  M x, y, dy;  // reallocated only for the last, partial batch
   for (std::size_t begin = 0; begin < n; begin += batch) {
     const std::size_t rows = std::min(batch, n - begin);
+    if (x.extent(0) != rows) {
+      x = M("x", rows, config.shape.input_dim);
+      y = M("y", rows, config.shape.output_dim);
+      dy = M("dy", rows, config.shape.output_dim);
+    }
     const auto range = Kokkos::make_pair(begin, begin + rows);
-    M x("x", rows, config.shape.input_dim), y("y", rows, config.shape.output_dim);
     Kokkos::deep_copy(x, Kokkos::subview(data.x, range, Kokkos::ALL));
     Kokkos::deep_copy(y, Kokkos::subview(data.y, range, Kokkos::ALL));
-    M out = net.forward(x);
-    M dy("dy", rows, config.shape.output_dim);
-    weighted_loss += rows * phantom::loss_and_gradient<Space>(loss_kind, out, y, dy);
+    weighted_loss += rows * phantom::loss_and_gradient<Space>(loss_kind, net.forward(x), y, dy);
   }
   Kokkos::fence();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
