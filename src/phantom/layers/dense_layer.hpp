@@ -18,6 +18,7 @@
 #include "phantom/core/parameter.hpp"
 #include "phantom/core/random.hpp"
 #include "phantom/core/types.hpp"
+#include "phantom/layers/activated_output.hpp"
 
 namespace phantom {
 
@@ -36,7 +37,7 @@ class DenseLayer {
 
   DenseLayer(std::size_t n_in, std::size_t n_out, Activation activation, std::string name)
       : name_(std::move(name)),
-        activation_(activation),
+        out_(name_, activation),
         weight_(name_ + ".weight", n_out, n_in),
         bias_(name_ + ".bias", n_out),
         dweight_(name_ + ".dweight", n_out, n_in),
@@ -65,12 +66,12 @@ class DenseLayer {
   // for backward, so the caller must leave it unchanged until then.
   M forward(const M& x) {
     require_equal(x.extent(1), n_in(), name_ + " forward", "input columns", "n_in");
-    resize(x.extent(0));
+    out_.resize(x.extent(0), n_out());
+    if (dx_.extent(0) != x.extent(0)) dx_ = M(name_ + ".dx", x.extent(0), n_in());
     x_ = x;
-    gemm("N", "T", Scalar(1), x, weight_, Scalar(0), z_);  // z = x W^T
-    add_bias<Space>(z_, bias_);                              // z += b
-    if (activation_ != Activation::identity) activation_forward<Space>(activation_, z_, y_);
-    return y_;
+    gemm("N", "T", Scalar(1), x, weight_, Scalar(0), out_.z());  // z = x W^T
+    add_bias<Space>(out_.z(), bias_);                              // z += b
+    return out_.activate();                                        // y = act(z)
   }
 
   // Computes dW and db from dy = dL/dy; returns dx (B x n_in) when need_dx.
@@ -88,11 +89,7 @@ class DenseLayer {
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows",
                   "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
-    delta_ = dy;
-    if (activation_ != Activation::identity) {
-      activation_backward<Space>(activation_, z_, dy, delta_buffer_);
-      delta_ = delta_buffer_;
-    }
+    delta_ = out_.delta(dy);
   }
   // dx = delta W
   M backward_input() {
@@ -119,29 +116,21 @@ class DenseLayer {
     return (need_dx ? 4.0 : 2.0) * n_out() * n_in();
   }
   const std::string& name() const { return name_; }
-  Activation activation() const { return activation_; }
+  Activation activation() const { return out_.activation(); }
   const M& weight() const { return weight_; }
   const V& bias() const { return bias_; }
   const M& weight_gradient() const { return dweight_; }
   const V& bias_gradient_view() const { return dbias_; }
 
  private:
-  void resize(std::size_t batch) {
-    if (z_.extent(0) == batch) return;
-    z_ = M(name_ + ".z", batch, n_out());
-    y_ = activation_ == Activation::identity ? z_ : M(name_ + ".y", batch, n_out());
-    delta_buffer_ = M(name_ + ".delta", batch, n_out());
-    dx_ = M(name_ + ".dx", batch, n_in());
-  }
-
   std::string name_;
-  Activation activation_;
+  ActivatedOutput<Scalar, Space> out_;
   M weight_;
   V bias_;
   M dweight_;
   V dbias_;
-  M x_, z_, y_, delta_buffer_, dx_;
-  M delta_;  // dy itself (identity) or delta_buffer_
+  M x_, dx_;
+  M delta_;  // set by backward_delta
 };
 
 }  // namespace phantom

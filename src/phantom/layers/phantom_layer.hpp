@@ -26,6 +26,7 @@
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/profiling.hpp"
 #include "phantom/core/random.hpp"
+#include "phantom/layers/activated_output.hpp"
 #include "phantom/layers/dense_layer.hpp"
 #include "phantom/layers/distributed_layer.hpp"
 
@@ -41,7 +42,7 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
                std::size_t layer)
       : comm_(comm),
         name_(layer_name(layer)),
-        activation_(activation),
+        out_(name_, activation),
         layer_(layer),
         p_(std::size_t(comm.size())),
         r_(std::size_t(comm.rank())),
@@ -79,25 +80,21 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     x_ = x;
     gemm("N", "T", Scalar(1), x, ghost_, Scalar(0), g_);  // g_r = x_r C_r^T
     auto gather = comm_.iallgather(g_, ghosts_);
-    gemm("N", "T", Scalar(1), x, local_, Scalar(0), z_);  // x_r W_r^T, overlapped
+    const M z = out_.z();
+    gemm("N", "T", Scalar(1), x, local_, Scalar(0), z);  // x_r W_r^T, overlapped
     gather.wait();
     // z_r += G_{s<r} D_{r,s<r}^T + G_{s>r} D_{r,s>r}^T
-    if (r_ > 0) gemm("N", "T", Scalar(1), ghosts_before(), decompress_before(), Scalar(1), z_);
-    if (r_ + 1 < p_) gemm("N", "T", Scalar(1), ghosts_after(), decompress_after(), Scalar(1), z_);
-    add_bias<Space>(z_, bias_);
-    if (activation_ != Activation::identity) activation_forward<Space>(activation_, z_, y_);
-    return y_;
+    if (r_ > 0) gemm("N", "T", Scalar(1), ghosts_before(), decompress_before(), Scalar(1), z);
+    if (r_ + 1 < p_) gemm("N", "T", Scalar(1), ghosts_after(), decompress_after(), Scalar(1), z);
+    add_bias<Space>(z, bias_);
+    return out_.activate();
   }
 
   M backward(const M& dy) override {
     ProfilingRegion region("phantom::pp::backward");
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
-    M delta = dy;
-    if (activation_ != Activation::identity) {
-      activation_backward<Space>(activation_, z_, dy, delta_);
-      delta = delta_;
-    }
+    const M delta = out_.delta(dy);
     // h_{r->s} = delta_r D_{r,s}; block r of H stays zero.
     if (r_ > 0) gemm("N", "N", Scalar(1), delta, decompress_before(), Scalar(0), columns(h_, 0, r_ * k_));
     if (r_ + 1 < p_)
@@ -166,12 +163,10 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
   auto decompress_after() const { return columns(decompress_, r_ * k_, (p_ - 1) * k_); }
 
   void resize(std::size_t batch) {
-    if (z_.extent(0) == batch) return;
+    if (g_.extent(0) == batch) return;
+    out_.resize(batch, m_);
     g_ = M(name_ + ".g", batch, k_);
     ghosts_ = M(name_ + ".ghosts", batch, p_ * k_);
-    z_ = M(name_ + ".z", batch, m_);
-    y_ = activation_ == Activation::identity ? z_ : M(name_ + ".y", batch, m_);
-    delta_ = M(name_ + ".delta", batch, m_);
     h_ = M(name_ + ".h", batch, p_ * k_);  // zero-initialised: block r is never written
     psi_ = M(name_ + ".psi", batch, k_);
     dx_ = M(name_ + ".dx", batch, m_);
@@ -179,7 +174,7 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
 
   Communicator& comm_;
   std::string name_;
-  Activation activation_;
+  ActivatedOutput<Scalar, Space> out_;
   std::size_t layer_, p_, r_, m_, k_;
   M local_;
   V bias_;
@@ -187,7 +182,7 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
   M dlocal_;
   V dbias_;
   M dghost_, ddecompress_;
-  M x_, g_, ghosts_, z_, y_, delta_, h_, psi_, dx_;
+  M x_, g_, ghosts_, h_, psi_, dx_;
 };
 
 }  // namespace phantom

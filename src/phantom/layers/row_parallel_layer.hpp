@@ -17,6 +17,7 @@
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/profiling.hpp"
 #include "phantom/core/random.hpp"
+#include "phantom/layers/activated_output.hpp"
 #include "phantom/layers/dense_layer.hpp"
 #include "phantom/layers/distributed_layer.hpp"
 
@@ -33,7 +34,7 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
       : comm_(comm),
         name_(layer_name(layer)),
         region_(region),
-        activation_(activation),
+        out_(name_, activation),
         layer_(layer),
         n_in_(n_in),
         weight_(name_ + ".weight", n_out, shard_size(n_in, comm.size(), "layer width")),
@@ -56,21 +57,16 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
     resize(x.extent(0));
     x_ = x;
     gemm("N", "T", Scalar(1), x, weight_, Scalar(0), partial_);  // x_r W_r^T
-    comm_.allreduce(partial_, z_);                                // z = sum over ranks
-    add_bias<Space>(z_, bias_);
-    if (activation_ != Activation::identity) activation_forward<Space>(activation_, z_, y_);
-    return y_;
+    comm_.allreduce(partial_, out_.z());                          // z = sum over ranks
+    add_bias<Space>(out_.z(), bias_);
+    return out_.activate();
   }
 
   M backward(const M& dy) override {
     ProfilingRegion region(region_ + "::backward");
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
-    M delta = dy;
-    if (activation_ != Activation::identity) {
-      activation_backward<Space>(activation_, z_, dy, delta_);
-      delta = delta_;
-    }
+    const M delta = out_.delta(dy);
     gemm("T", "N", Scalar(1), delta, x_, Scalar(0), dweight_);  // dW_r = delta^T x_r
     bias_gradient<Space>(delta, dbias_);
     gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), dx_);  // dx_r = delta W_r
@@ -100,23 +96,21 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
 
  private:
   void resize(std::size_t batch) {
-    if (z_.extent(0) == batch) return;
+    if (partial_.extent(0) == batch) return;
+    out_.resize(batch, n_out());
     partial_ = M(name_ + ".partial", batch, n_out());
-    z_ = M(name_ + ".z", batch, n_out());
-    y_ = activation_ == Activation::identity ? z_ : M(name_ + ".y", batch, n_out());
-    delta_ = M(name_ + ".delta", batch, n_out());
     dx_ = M(name_ + ".dx", batch, weight_.extent(1));
   }
 
   Communicator& comm_;
   std::string name_, region_;
-  Activation activation_;
+  ActivatedOutput<Scalar, Space> out_;
   std::size_t layer_, n_in_;
   M weight_;
   V bias_;
   M dweight_;
   V dbias_;
-  M x_, partial_, z_, y_, delta_, dx_;
+  M x_, partial_, dx_;
 };
 
 }  // namespace phantom

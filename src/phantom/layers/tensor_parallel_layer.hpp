@@ -19,6 +19,7 @@
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/profiling.hpp"
 #include "phantom/core/random.hpp"
+#include "phantom/layers/activated_output.hpp"
 #include "phantom/layers/dense_layer.hpp"
 #include "phantom/layers/distributed_layer.hpp"
 
@@ -34,7 +35,7 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
                       std::size_t layer)
       : comm_(comm),
         name_(layer_name(layer)),
-        activation_(activation),
+        out_(name_, activation),
         layer_(layer),
         m_(shard_size(width, comm.size(), "layer width")),
         weight_(name_ + ".weight", m_, width),
@@ -56,27 +57,23 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     resize(x.extent(0));
     const std::size_t r0 = own_begin(), r1 = r0 + m_;
     auto gather = comm_.iallgather(x, gathered_);
-    gemm("N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z_);  // own block
+    const M z = out_.z();
+    gemm("N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z);  // own block
     gather.wait();
     if (r0 > 0)
-      gemm("N", "T", Scalar(1), columns(gathered_, 0, r0), columns(weight_, 0, r0), Scalar(1), z_);
+      gemm("N", "T", Scalar(1), columns(gathered_, 0, r0), columns(weight_, 0, r0), Scalar(1), z);
     if (r1 < width())
       gemm("N", "T", Scalar(1), columns(gathered_, r1, width()), columns(weight_, r1, width()),
-           Scalar(1), z_);
-    add_bias<Space>(z_, bias_);
-    if (activation_ != Activation::identity) activation_forward<Space>(activation_, z_, y_);
-    return y_;
+           Scalar(1), z);
+    add_bias<Space>(z, bias_);
+    return out_.activate();
   }
 
   M backward(const M& dy) override {
     ProfilingRegion region("phantom::tp::backward");
-    require_equal(dy.extent(0), z_.extent(0), name_ + " backward", "dy rows", "forward batch");
+    require_equal(dy.extent(0), out_.batch(), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
-    M delta = dy;
-    if (activation_ != Activation::identity) {
-      activation_backward<Space>(activation_, z_, dy, delta_);
-      delta = delta_;
-    }
+    const M delta = out_.delta(dy);
     gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
     auto scatter = comm_.ireduce_scatter(partial_dx_, dx_);
     gemm("T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);    // dW_r = delta_r^T X
@@ -109,24 +106,22 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   std::size_t own_begin() const { return std::size_t(comm_.rank()) * m_; }
 
   void resize(std::size_t batch) {
-    if (z_.extent(0) == batch) return;
+    if (gathered_.extent(0) == batch) return;
+    out_.resize(batch, m_);
     gathered_ = M(name_ + ".gathered", batch, width());
-    z_ = M(name_ + ".z", batch, m_);
-    y_ = activation_ == Activation::identity ? z_ : M(name_ + ".y", batch, m_);
-    delta_ = M(name_ + ".delta", batch, m_);
     partial_dx_ = M(name_ + ".partial_dx", batch, width());
     dx_ = M(name_ + ".dx", batch, m_);
   }
 
   Communicator& comm_;
   std::string name_;
-  Activation activation_;
+  ActivatedOutput<Scalar, Space> out_;
   std::size_t layer_, m_;
   M weight_;
   V bias_;
   M dweight_;
   V dbias_;
-  M gathered_, z_, y_, delta_, partial_dx_, dx_;
+  M gathered_, partial_dx_, dx_;
 };
 
 }  // namespace phantom

@@ -25,6 +25,7 @@
 #include "phantom/layers/row_parallel_layer.hpp"
 #include "phantom/layers/tensor_parallel_layer.hpp"
 #include "phantom/model/sequential_ffn.hpp"
+#include "phantom/model/train_step.hpp"
 
 namespace phantom {
 
@@ -126,16 +127,7 @@ class DistributedFFN {
   }
 
   double train_step(const M& x, const M& target, Loss loss, Optimizer<Scalar, Space>& opt) {
-    M y = forward(x);
-    if (dy_.extent(0) != y.extent(0) || dy_.extent(1) != y.extent(1))
-      dy_ = M("ffn.dy", y.extent(0), y.extent(1));
-    const double value = loss_and_gradient<Space>(loss, y, target, dy_);
-    backward(dy_);
-    {
-      ProfilingRegion region("phantom::optimizer");
-      opt.step(parameters());
-    }
-    return value;
+    return phantom::train_step(*this, x, target, loss, opt, dy_);
   }
 
   ParameterList<Scalar, Space> parameters() const {

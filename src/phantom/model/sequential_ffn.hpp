@@ -12,6 +12,7 @@
 #include "phantom/core/loss.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/layers/dense_layer.hpp"
+#include "phantom/model/train_step.hpp"
 
 namespace phantom {
 
@@ -55,13 +56,7 @@ class SequentialFFN {
 
   // forward, loss, backward and one optimizer step; returns the loss.
   double train_step(const M& x, const M& target, Loss loss, Optimizer<Scalar, Space>& opt) {
-    M y = forward(x);
-    if (dy_.extent(0) != y.extent(0) || dy_.extent(1) != y.extent(1))
-      dy_ = M("ffn.dy", y.extent(0), y.extent(1));
-    const double value = loss_and_gradient<Space>(loss, y, target, dy_);
-    backward(dy_);
-    opt.step(parameters());
-    return value;
+    return phantom::train_step(*this, x, target, loss, opt, dy_);
   }
 
   ParameterList<Scalar, Space> parameters() const {

@@ -1,0 +1,27 @@
+// One training step of any network with forward(x), backward(dy) and
+// parameters(): forward, loss and its gradient, backward, optimizer update.
+#pragma once
+
+#include "phantom/core/loss.hpp"
+#include "phantom/core/optimizer.hpp"
+#include "phantom/core/profiling.hpp"
+#include "phantom/core/types.hpp"
+
+namespace phantom {
+
+// dy is the caller's buffer for dL/d(output), (re)allocated here on a shape
+// change. Returns the loss.
+template <class Network, class Scalar, class Space>
+double train_step(Network& net, const Matrix<Scalar, Space>& x, const Matrix<Scalar, Space>& target,
+                  Loss loss, Optimizer<Scalar, Space>& opt, Matrix<Scalar, Space>& dy) {
+  const Matrix<Scalar, Space> y = net.forward(x);
+  if (dy.extent(0) != y.extent(0) || dy.extent(1) != y.extent(1))
+    dy = Matrix<Scalar, Space>("dy", y.extent(0), y.extent(1));
+  const double value = loss_and_gradient<Space>(loss, y, target, dy);
+  net.backward(dy);
+  ProfilingRegion region("phantom::optimizer");
+  opt.step(net.parameters());
+  return value;
+}
+
+}  // namespace phantom
