@@ -15,6 +15,7 @@
 
 #include <toml++/toml.h>
 
+#include "phantom/energy/power_model.hpp"
 #include "phantom/io/deck.hpp"
 
 namespace phantom_train {
@@ -26,6 +27,7 @@ struct StepRecord {
   double issue_seconds = 0;  // communicator: time issuing collectives
   double wait_seconds = 0;   // communicator: time waiting for them
   double bytes = 0;          // communicator: logical bytes received by this rank
+  double energy_joules = 0;  // all ranks, from the power model (labelled "model")
   double compute_seconds() const { return std::max(0.0, seconds - issue_seconds - wait_seconds); }
 };
 
@@ -59,13 +61,17 @@ class RunReport {
         ranks_(ranks),
         parameters_(parameters),
         bytes_per_step_(bytes_per_step),
-        flops_per_step_(flops_per_step) {}
+        flops_per_step_(flops_per_step),
+        power_{deck.energy.watts_per_rank} {}
+
+  const phantom::PowerModel& power() const { return power_; }
 
   void open_metrics(bool root) {
     if (!root || deck_.output.metrics.empty()) return;
     metrics_.open(deck_.output.metrics, std::ios::trunc);
     if (!metrics_) throw phantom::Error("cannot write output.metrics = " + deck_.output.metrics);
-    metrics_ << "step,loss,step_time_s,compute_s,comm_issue_s,comm_wait_s,bytes\n";
+    metrics_ << "step,loss,step_time_s,compute_s,comm_issue_s,comm_wait_s,bytes,energy_j,"
+                "energy_source\n";
   }
 
   void print_header(std::size_t first_step) const {
@@ -82,7 +88,8 @@ class RunReport {
     std::fflush(stdout);
   }
 
-  void record(const StepRecord& r, bool log, bool root, std::size_t last_step) {
+  void record(StepRecord r, bool log, bool root, std::size_t last_step) {
+    r.energy_joules = power_.step_joules(ranks_, r.seconds);
     records_.push_back(r);
     if (!root || !log) return;
     const double mean = mean_seconds();
@@ -94,7 +101,8 @@ class RunReport {
     std::fflush(stdout);
     if (metrics_.is_open()) {
       metrics_ << r.step << ',' << r.loss << ',' << r.seconds << ',' << r.compute_seconds() << ','
-               << r.issue_seconds << ',' << r.wait_seconds << ',' << r.bytes << '\n';
+               << r.issue_seconds << ',' << r.wait_seconds << ',' << r.bytes << ','
+               << r.energy_joules << ',' << phantom::PowerModel::source << '\n';
       metrics_.flush();
     }
   }
@@ -121,6 +129,8 @@ class RunReport {
     std::printf("  %-26s %.3f ms\n", "step time (median)", 1e3 * median_seconds());
     std::printf("  %-26s %s\n", "bytes per step (per rank)", human_bytes(bytes_per_step_).c_str());
     std::printf("  %-26s %.3f GFLOP\n", "GEMM FLOPs per step/rank", flops_per_step_ / 1e9);
+    std::printf("  %-26s %.3f J per step, %.1f J in all (modelled, docs/energy.md)\n", "energy",
+                energy_per_step(), energy_joules());
     std::fflush(stdout);
     if (!deck_.output.summary.empty()) write_atomically(deck_.output.summary, summary_json());
   }
@@ -134,11 +144,22 @@ class RunReport {
                   {"flops_per_step", flops_per_step_},
                   {"step_time_median_s", median_seconds()},
                   {"steps_run", std::int64_t(records_.size())},
-                  {"final_loss", final_loss()}};
+                  {"final_loss", final_loss()},
+                  {"energy_j", energy_joules()},
+                  {"energy_per_step_j", energy_per_step()},
+                  {"energy_source", phantom::PowerModel::source}};
     std::ostringstream os;
     os << toml::json_formatter{t} << '\n';
     return os.str();
   }
+
+  // Over this run's steps; per step at the median step time.
+  double energy_joules() const {
+    double e = 0;
+    for (const auto& r : records_) e += r.energy_joules;
+    return e;
+  }
+  double energy_per_step() const { return power_.step_joules(ranks_, median_seconds()); }
 
  private:
   double mean_seconds() const {
@@ -151,6 +172,7 @@ class RunReport {
   int ranks_;
   std::size_t parameters_;
   double bytes_per_step_, flops_per_step_;
+  phantom::PowerModel power_;
   std::vector<StepRecord> records_;
   std::ofstream metrics_;
 };

@@ -85,6 +85,13 @@ for key in ["deck", "ranks", "parameters", "bytes_per_step", "flops_per_step",
             "step_time_median_s", "final_loss"]:
     assert key in s, key
 assert s["ranks"] == 2 and s["deck"]["model"]["strategy"] == "pp"
+# modelled energy, docs/energy.md: E_step = p * watts_per_rank * t_step
+assert s["energy_source"] == "model"
+assert abs(s["energy_per_step_j"] - 2 * 4.0 * s["step_time_median_s"]) <= 1e-12 * s["energy_per_step_j"]
+import csv
+rows = list(csv.DictReader(open("m.csv")))
+assert rows and all(r["energy_source"] == "model" for r in rows)
+assert all(abs(float(r["energy_j"]) - 2 * 4.0 * float(r["step_time_s"])) <= 1e-5 * float(r["energy_j"]) for r in rows)
 # pp hidden: 2(p-1) k B s per layer, output layer 2(p-1)/p o B s (float)
 k, B, o, depth = 16, 16, 3, 2
 assert s["bytes_per_step"] == depth * 2 * 1 * k * B * 4 + 2 * 1 / 2 * o * B * 4, s["bytes_per_step"]

@@ -13,19 +13,29 @@ namespace {
 
 using Target = std::variant<std::int64_t*, double*, bool*, std::string*>;
 
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
 struct Field {
+  Field(std::string section_, std::string key_, Target target_, std::string meaning_,
+        double min_ = -kInf, double max_ = kInf, std::vector<std::string> allowed_ = {},
+        bool min_exclusive_ = false, bool max_exclusive_ = false)
+      : section(std::move(section_)),
+        key(std::move(key_)),
+        target(target_),
+        meaning(std::move(meaning_)),
+        min(min_),
+        max(max_),
+        allowed(std::move(allowed_)),
+        min_exclusive(min_exclusive_),
+        max_exclusive(max_exclusive_) {}
   std::string section, key;
   Target target;
   std::string meaning;
-  double min = -std::numeric_limits<double>::infinity();
-  double max = std::numeric_limits<double>::infinity();
+  double min, max;
   std::vector<std::string> allowed;  // strings only; empty: any
-  bool min_exclusive = false;
-  bool max_exclusive = false;
+  bool min_exclusive, max_exclusive;
   std::string name() const { return section + "." + key; }
 };
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The schema: every key, bound to its place in `d`.
 std::vector<Field> fields(Deck& d) {
@@ -67,6 +77,10 @@ std::vector<Field> fields(Deck& d) {
       {"checkpoint", "restart", &d.checkpoint.restart, "checkpoint file to resume from"},
       {"output", "metrics", &d.output.metrics, "CSV file, one row per logged step (empty: none)"},
       {"output", "summary", &d.output.summary, "JSON summary file (empty: none)"},
+      {"energy", "meter", &d.energy.meter, "how energy is obtained (docs/energy.md)", -kInf, kInf,
+       {"model"}},
+      {"energy", "watts_per_rank", &d.energy.watts_per_rank,
+       "modelled power of one busy rank, W", 0, kInf, {}, true},
   };
 }
 

@@ -56,6 +56,10 @@ struct Deck {
     std::string metrics;
     std::string summary;
   } output;
+  struct Energy {
+    std::string meter = "model";
+    double watts_per_rank = 4.0;
+  } energy;
 };
 
 // One documented key of the deck, for parsing, docs and --help.
