@@ -1,7 +1,7 @@
 // Optimizers with PyTorch's update rules, over a list of flat parameters.
 //   sgd:  v = momentum * v + g;  p -= lr * v          (v starts at 0, so v = g first)
 //   adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
-//         p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+//         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 #pragma once
 
 #include <cmath>
@@ -89,12 +89,14 @@ class Optimizer {
         });
   }
 
+  // As PyTorch computes it: denom = sqrt(v) / sqrt(1 - b2^t) + eps,
+  // p -= (lr / (1 - b1^t)) * m / denom; the constant factors are hoisted.
   void adam(const Parameter<Scalar, Space>& p, const State& m, const State& v) const {
-    const Scalar lr = Scalar(config_.learning_rate);
     const Scalar b1 = Scalar(config_.beta1), b2 = Scalar(config_.beta2);
     const Scalar eps = Scalar(config_.epsilon);
-    const Scalar c1 = Scalar(1 - std::pow(config_.beta1, double(steps_)));
-    const Scalar c2 = Scalar(1 - std::pow(config_.beta2, double(steps_)));
+    const Scalar step_size =
+        Scalar(config_.learning_rate / (1 - std::pow(config_.beta1, double(steps_))));
+    const Scalar inv_sqrt_c2 = Scalar(1 / std::sqrt(1 - std::pow(config_.beta2, double(steps_))));
     auto value = p.value;
     auto grad = p.grad;
     Kokkos::parallel_for(
@@ -104,7 +106,7 @@ class Optimizer {
           const Scalar vi = b2 * v(i) + (Scalar(1) - b2) * g * g;
           m(i) = mi;
           v(i) = vi;
-          value(i) -= lr * (mi / c1) / (math::sqrt(vi / c2) + eps);
+          value(i) -= step_size * mi / (math::sqrt(vi) * inv_sqrt_c2 + eps);
         });
   }
 
