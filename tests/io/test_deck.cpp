@@ -2,6 +2,7 @@
 // exact error it must give.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -110,6 +111,22 @@ TEST(Deck, DocsListEveryKey) {
                         k.meaning + " |"),
               std::string::npos)
         << k.name << " is not documented as it is in the code";
+}
+
+}  // namespace
+
+namespace {
+
+// Every deck shipped in inputs/ parses (file names differ, so compare nothing else).
+TEST(Deck, ShippedDecksAreValid) {
+  std::size_t decks = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(std::string(PHANTOM_SOURCE_DIR) + "/inputs")) {
+    if (entry.path().extension() != ".toml") continue;
+    ++decks;
+    EXPECT_NO_THROW(phantom::load_deck(entry.path().string())) << entry.path();
+  }
+  EXPECT_GE(decks, 4u);
 }
 
 }  // namespace
