@@ -66,12 +66,16 @@ class RunReport {
 
   const phantom::PowerModel& power() const { return power_; }
 
-  void open_metrics(bool root) {
+  // A restarted run appends to an existing metrics file (the rows of the steps
+  // before the restart stay); a fresh run starts it anew.
+  void open_metrics(bool root, bool restarted) {
     if (!root || deck_.output.metrics.empty()) return;
-    metrics_.open(deck_.output.metrics, std::ios::trunc);
+    const bool append = restarted && std::filesystem::exists(deck_.output.metrics);
+    metrics_.open(deck_.output.metrics, append ? std::ios::app : std::ios::trunc);
     if (!metrics_) throw phantom::Error("cannot write output.metrics = " + deck_.output.metrics);
-    metrics_ << "step,loss,step_time_s,compute_s,comm_issue_s,comm_wait_s,bytes,energy_j,"
-                "energy_source\n";
+    if (!append)
+      metrics_ << "step,loss,step_time_s,compute_s,comm_issue_s,comm_wait_s,bytes,energy_j,"
+                  "energy_source\n";
   }
 
   void print_header(std::size_t first_step) const {

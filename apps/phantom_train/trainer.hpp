@@ -147,7 +147,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
 
   RunReport report(deck, comm.size(), net.global_parameter_count(),
                    net.bytes_per_sample() * batch, net.flops_per_sample() * batch);
-  report.open_metrics(root);
+  report.open_metrics(root, first_step > 0);
   if (root) report.print_header(first_step);
 
   auto save = [&](std::size_t steps_done) {

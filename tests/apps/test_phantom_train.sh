@@ -112,12 +112,13 @@ check "summary and checkpoint schema read with h5py" grep -qx ok py.out
 
 # --- restart is exact ---------------------------------------------------------------
 run 2 "${small[@]}" --set train.steps=8 --set output.summary=straight.json
-run 2 "${small[@]}" --set train.steps=4 --set checkpoint.path=half
-run 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5 --set output.summary=resumed.json
+run 2 "${small[@]}" --set train.steps=4 --set checkpoint.path=half --set output.metrics=resumed.csv
+run 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5 --set output.summary=resumed.json --set output.metrics=resumed.csv
 check "restart run exits 0" test "$status" -eq 0
 check "restart says where it resumed" grep -q "restarted from half.step00000004.h5 at step 4" <<<"$out"
 final() { $python -c "import json,sys; print(repr(json.load(open(sys.argv[1]))['final_loss']))" "$1"; }
 check "N steps == N/2 + N/2 (bitwise final loss)" test "$(final straight.json)" = "$(final resumed.json)"
+check "restart appends to the metrics (one header, steps 0-7)" test "$(grep -c '^step,' resumed.csv)-$(cut -d, -f1 resumed.csv | tail -1)" = "1-7"
 
 # --- inference from a checkpoint ------------------------------------------------------
 run 2 "${small[@]}" --infer half.step00000004.h5 --set output.summary=infer.json

@@ -47,10 +47,9 @@ class Phantom(CMakePackage, CudaPackage, ROCmPackage):
         depends_on(f"kokkos+cuda+wrapper cuda_arch={_arch}", when=f"+cuda cuda_arch={_arch}")
         depends_on(f"kokkos-kernels+cuda+cublas cuda_arch={_arch}",
                    when=f"+cuda cuda_arch={_arch}")
+    # Kokkos Kernels has no ROCm variant of its own: it follows its Kokkos.
     for _target in ROCmPackage.amdgpu_targets:
         depends_on(f"kokkos+rocm amdgpu_target={_target}", when=f"+rocm amdgpu_target={_target}")
-        depends_on(f"kokkos-kernels+rocm amdgpu_target={_target}",
-                   when=f"+rocm amdgpu_target={_target}")
 
     def cmake_args(self):
         args = [
