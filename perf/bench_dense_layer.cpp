@@ -86,8 +86,8 @@ void BM_DenseLayerForwardBackward(benchmark::State& state) {
     layer.backward(dy, true);
     Kokkos::fence();
   }
-  set_flops(state, double(batch) * (layer.forward_flops_per_sample() +
-                                    layer.backward_flops_per_sample(true)));
+  set_flops(state, double(batch) *
+                       (layer.forward_flops_per_sample() + layer.backward_flops_per_sample(true)));
 }
 
 BENCHMARK(BM_KokkosGemm)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();

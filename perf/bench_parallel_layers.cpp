@@ -28,7 +28,9 @@ using Scalar = float;
 using M = phantom::Matrix<Scalar, Space>;
 constexpr std::size_t kBatch = 256, kGhost = 16;
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -58,17 +60,19 @@ double time_it(int reps, const std::function<void()>& f) {
 struct LayerTiming {
   double total = 0, issue = 0, wait = 0, alone = 0;
   double compute() const { return std::max(0.0, total - issue - wait); }
-  double hidden() const { return alone > 0 ? std::clamp(1.0 - (issue + wait) / alone, 0.0, 1.0) : 0.0; }
+  double hidden() const {
+    return alone > 0 ? std::clamp(1.0 - (issue + wait) / alone, 0.0, 1.0) : 0.0;
+  }
 };
 
-LayerTiming time_layer(phantom::Communicator& comm, const std::string& strategy,
-                       std::size_t width, int reps) {
+LayerTiming time_layer(phantom::Communicator& comm, const std::string& strategy, std::size_t width,
+                       int reps) {
   const int p = comm.size();
   const std::size_t m = width / p;
   std::unique_ptr<phantom::DistributedLayer<Scalar, Space>> layer;
   if (strategy == "pp") {
     auto l = std::make_unique<phantom::PhantomLayer<Scalar, Space>>(comm, width, kGhost,
-                                                                  phantom::Activation::relu, 1);
+                                                                    phantom::Activation::relu, 1);
     l->initialize(1);
     layer = std::move(l);
   } else {
@@ -133,11 +137,12 @@ int main(int argc, char** argv) {
     auto comm = phantom::make_world_communicator();
     const bool root = comm->rank() == 0;
     if (root)
-      std::printf("bench_parallel_layers: %d ranks, batch %zu, float, k = %zu, %d repetitions\n\n"
-                  "one hidden layer, forward + backward (ms; max over ranks of the median)\n"
-                  "%-9s %6s %9s %9s %9s %9s %12s %8s\n",
-                  comm->size(), kBatch, kGhost, reps, "strategy", "width", "total", "compute",
-                  "issued", "waiting", "comm alone", "hidden");
+      std::printf(
+          "bench_parallel_layers: %d ranks, batch %zu, float, k = %zu, %d repetitions\n\n"
+          "one hidden layer, forward + backward (ms; max over ranks of the median)\n"
+          "%-9s %6s %9s %9s %9s %9s %12s %8s\n",
+          comm->size(), kBatch, kGhost, reps, "strategy", "width", "total", "compute", "issued",
+          "waiting", "comm alone", "hidden");
     for (std::size_t width : {2048, 4096}) {
       double totals[2] = {0, 0};
       int i = 0;
@@ -145,18 +150,19 @@ int main(int argc, char** argv) {
         const LayerTiming t = time_layer(*comm, s, width, reps);
         totals[i++] = t.total;
         if (root)
-          std::printf("%-9s %6zu %9.2f %9.2f %9.2f %9.2f %12.2f %7.0f%%\n", s, width,
-                      1e3 * t.total, 1e3 * t.compute(), 1e3 * t.issue, 1e3 * t.wait,
-                      1e3 * t.alone, 100 * t.hidden());
+          std::printf("%-9s %6zu %9.2f %9.2f %9.2f %9.2f %12.2f %7.0f%%\n", s, width, 1e3 * t.total,
+                      1e3 * t.compute(), 1e3 * t.issue, 1e3 * t.wait, 1e3 * t.alone,
+                      100 * t.hidden());
       }
       if (root) std::printf("%-9s %6zu  pp/tp time ratio %.3f\n", "", width, totals[0] / totals[1]);
     }
     const double pp = time_training_step(*comm, phantom::Strategy::pp, reps);
     const double tp = time_training_step(*comm, phantom::Strategy::tp, reps);
     if (root)
-      std::printf("\ntraining step, 64 -> 2048 x 4 -> 16, Adam (s)\n"
-                  "  pp %.4f   tp %.4f   pp/tp %.3f\n",
-                  pp, tp, pp / tp);
+      std::printf(
+          "\ntraining step, 64 -> 2048 x 4 -> 16, Adam (s)\n"
+          "  pp %.4f   tp %.4f   pp/tp %.3f\n",
+          pp, tp, pp / tp);
   }
   MPI_Finalize();
   return 0;

@@ -52,7 +52,8 @@ inline void require_writable_directory(const std::string& key, const std::string
 inline std::string restart_mismatch(const phantom::CheckpointInfo& c, const phantom::Deck& d,
                                     int ranks) {
   std::string out;
-  auto differ = [&](const std::string& what, const std::string& in_file, const std::string& in_deck) {
+  auto differ = [&](const std::string& what, const std::string& in_file,
+                    const std::string& in_deck) {
     if (in_file != in_deck)
       out += "\n  " + what + " is " + in_file + " in the checkpoint but " + in_deck + " here";
   };

@@ -27,7 +27,8 @@ const char* kUsage =
     "usage: phantom-train [DECK.toml] [--set section.key=value ...]\n"
     "       phantom-train [DECK.toml] [--set ...] --infer CHECKPOINT\n"
     "                                     forward-only: loss and samples/s over the data set\n"
-    "       phantom-train --list-keys     every deck key, its type, default and meaning (Markdown)\n"
+    "       phantom-train --list-keys     every deck key, its type, default and meaning "
+    "(Markdown)\n"
     "With no DECK the embedded quick-start deck (inputs/quickstart.toml) runs.\n";
 
 struct Arguments {

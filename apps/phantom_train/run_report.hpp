@@ -5,6 +5,8 @@
 // is never half-written).
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -12,8 +14,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "phantom/energy/power_model.hpp"
 #include "phantom/io/deck.hpp"
@@ -33,10 +33,14 @@ struct StepRecord {
 
 inline std::string human_bytes(double b) {
   char buf[32];
-  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.2f MB", b / 1e6);
-  else if (b >= 1e3) std::snprintf(buf, sizeof buf, "%.2f kB", b / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f B", b);
+  if (b >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  else if (b >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2f MB", b / 1e6);
+  else if (b >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.2f kB", b / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f B", b);
   return buf;
 }
 
@@ -80,13 +84,13 @@ class RunReport {
 
   void print_header(std::size_t first_step) const {
     const auto& m = deck_.model;
-    std::printf("phantom-train: %s, %d rank%s, %lld -> %lld x %lld -> %lld, %s%s, %s, batch %lld, "
-                "%zu parameters\n",
-                m.strategy.c_str(), ranks_, ranks_ == 1 ? "" : "s", (long long)m.input_dim,
-                (long long)m.width, (long long)m.depth, (long long)m.output_dim,
-                m.activation.c_str(),
-                m.strategy == "pp" ? (", k = " + std::to_string(m.ghost)).c_str() : "",
-                deck_.train.precision.c_str(), (long long)deck_.train.batch, parameters_);
+    std::printf(
+        "phantom-train: %s, %d rank%s, %lld -> %lld x %lld -> %lld, %s%s, %s, batch %lld, "
+        "%zu parameters\n",
+        m.strategy.c_str(), ranks_, ranks_ == 1 ? "" : "s", (long long)m.input_dim,
+        (long long)m.width, (long long)m.depth, (long long)m.output_dim, m.activation.c_str(),
+        m.strategy == "pp" ? (", k = " + std::to_string(m.ghost)).c_str() : "",
+        deck_.train.precision.c_str(), (long long)deck_.train.batch, parameters_);
     if (first_step > 0)
       std::printf("restarted from %s at step %zu\n", deck_.checkpoint.restart.c_str(), first_step);
     std::fflush(stdout);
@@ -98,10 +102,11 @@ class RunReport {
     if (!root || !log) return;
     const double mean = mean_seconds();
     const double eta = mean * double(last_step - r.step - 1);
-    std::printf("step %6zu/%zu  loss %.4e  step %7.2f ms (compute %.2f, comm %.2f, wait %.2f)  "
-                "%s  ETA %.1f s\n",
-                r.step + 1, last_step, r.loss, 1e3 * r.seconds, 1e3 * r.compute_seconds(),
-                1e3 * r.issue_seconds, 1e3 * r.wait_seconds, human_bytes(r.bytes).c_str(), eta);
+    std::printf(
+        "step %6zu/%zu  loss %.4e  step %7.2f ms (compute %.2f, comm %.2f, wait %.2f)  "
+        "%s  ETA %.1f s\n",
+        r.step + 1, last_step, r.loss, 1e3 * r.seconds, 1e3 * r.compute_seconds(),
+        1e3 * r.issue_seconds, 1e3 * r.wait_seconds, human_bytes(r.bytes).c_str(), eta);
     std::fflush(stdout);
     if (metrics_.is_open()) {
       metrics_ << r.step << ',' << r.loss << ',' << r.seconds << ',' << r.compute_seconds() << ','

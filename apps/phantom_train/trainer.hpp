@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "checkpoints.hpp"
 #include "phantom/comm/communicator.hpp"
 #include "phantom/data/batch_sampler.hpp"
-#include "checkpoints.hpp"
 #include "phantom/io/checkpoint.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/io/hdf5_dataset.hpp"
@@ -145,8 +145,8 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
                                 std::uint64_t(deck.data.seed));
   M xb("x", batch, config.shape.input_dim), yb("y", batch, config.shape.output_dim);
 
-  RunReport report(deck, comm.size(), net.global_parameter_count(),
-                   net.bytes_per_sample() * batch, net.flops_per_sample() * batch);
+  RunReport report(deck, comm.size(), net.global_parameter_count(), net.bytes_per_sample() * batch,
+                   net.flops_per_sample() * batch);
   report.open_metrics(root, first_step > 0);
   if (root) report.print_header(first_step);
 
@@ -179,8 +179,8 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     rec.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
     rec.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
     rec.bytes = after.total_bytes() - before.total_bytes();
-    const bool log = (step + 1) % std::size_t(deck.train.log_every) == 0 ||
-                     step + 1 == last_step || step == first_step;
+    const bool log = (step + 1) % std::size_t(deck.train.log_every) == 0 || step + 1 == last_step ||
+                     step == first_step;
     report.record(rec, log, root, last_step);
     const std::size_t done = step + 1;
     if (deck.checkpoint.every > 0 && done % std::size_t(deck.checkpoint.every) == 0 &&
@@ -230,16 +230,21 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
     weighted_loss += rows * phantom::loss_and_gradient<Space>(loss_kind, net.forward(x), y, dy);
   }
   Kokkos::fence();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!root) return;
   const double loss = weighted_loss / n, rate = n / seconds;
-  std::printf("phantom-train --infer %s (step %zu): %zu samples, loss %.6e, %.3f s, "
-              "%.0f samples/s\n",
-              checkpoint.c_str(), step, n, loss, seconds, rate);
+  std::printf(
+      "phantom-train --infer %s (step %zu): %zu samples, loss %.6e, %.3f s, "
+      "%.0f samples/s\n",
+      checkpoint.c_str(), step, n, loss, seconds, rate);
   if (!deck.output.summary.empty()) {
-    toml::table t{{"checkpoint", checkpoint}, {"step", std::int64_t(step)},
-                  {"ranks", comm.size()},    {"samples", std::int64_t(n)},
-                  {"loss", loss},            {"seconds", seconds},
+    toml::table t{{"checkpoint", checkpoint},
+                  {"step", std::int64_t(step)},
+                  {"ranks", comm.size()},
+                  {"samples", std::int64_t(n)},
+                  {"loss", loss},
+                  {"seconds", seconds},
                   {"samples_per_second", rate}};
     std::ostringstream os;
     os << toml::json_formatter{t} << '\n';

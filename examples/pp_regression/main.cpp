@@ -9,13 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <random>
-#include <vector>
-
 #include <phantom/layers/column_parallel_layer.hpp>
 #include <phantom/layers/phantom_layer.hpp>
 #include <phantom/layers/row_parallel_layer.hpp>
 #include <phantom/phantom.hpp>
+#include <random>
+#include <vector>
 
 namespace {
 

@@ -14,8 +14,7 @@ using phantom_test::relative_error;
 using phantom_test::to_host_vector;
 
 const phantom::Activation kActivations[] = {phantom::Activation::identity,
-                                            phantom::Activation::relu,
-                                            phantom::Activation::gelu,
+                                            phantom::Activation::relu, phantom::Activation::gelu,
                                             phantom::Activation::tanh};
 
 // sum(w .* m): a scalar "loss" whose gradient with respect to m is w.
@@ -90,14 +89,23 @@ TEST(Gradients, Losses) {
 TEST(Gradients, LossValuesMatchHandComputed) {
   M y("y", 2, 2), t("t", 2, 2), dy("dy", 2, 2);
   auto yh = Kokkos::create_mirror_view(y), th = Kokkos::create_mirror_view(t);
-  yh(0, 0) = 1; yh(0, 1) = 2; yh(1, 0) = 0; yh(1, 1) = -1;
-  th(0, 0) = 0; th(0, 1) = 2; th(1, 0) = 1; th(1, 1) = 0;
+  yh(0, 0) = 1;
+  yh(0, 1) = 2;
+  yh(1, 0) = 0;
+  yh(1, 1) = -1;
+  th(0, 0) = 0;
+  th(0, 1) = 2;
+  th(1, 0) = 1;
+  th(1, 1) = 0;
   Kokkos::deep_copy(y, yh);
   Kokkos::deep_copy(t, th);
   // mse: (1 + 0 + 1 + 1) / 4
   EXPECT_DOUBLE_EQ(phantom::loss_and_gradient<Space>(phantom::Loss::mse, y, t, dy), 0.75);
   // cross entropy, one-hot rows: row 0 is class 1, row 1 is class 0.
-  th(0, 0) = 0; th(0, 1) = 1; th(1, 0) = 1; th(1, 1) = 0;
+  th(0, 0) = 0;
+  th(0, 1) = 1;
+  th(1, 0) = 1;
+  th(1, 1) = 0;
   Kokkos::deep_copy(t, th);
   const double row0 = -(2 - std::log(std::exp(1.0) + std::exp(2.0)));
   const double row1 = -(0 - std::log(std::exp(0.0) + std::exp(-1.0)));

@@ -1,10 +1,9 @@
 // Small helpers shared by the core tests: host copies and finite differences.
 #pragma once
 
+#include <Kokkos_Core.hpp>
 #include <functional>
 #include <vector>
-
-#include <Kokkos_Core.hpp>
 
 namespace phantom_test {
 

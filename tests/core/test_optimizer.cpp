@@ -19,13 +19,17 @@ struct OneParameter {
   }
   void set(double p0, double p1, double g0, double g1) {
     auto v = Kokkos::create_mirror_view(value), g = Kokkos::create_mirror_view(grad);
-    v(0) = p0; v(1) = p1; g(0) = g0; g(1) = g1;
+    v(0) = p0;
+    v(1) = p1;
+    g(0) = g0;
+    g(1) = g1;
     Kokkos::deep_copy(value, v);
     Kokkos::deep_copy(grad, g);
   }
   void set_grad(double g0, double g1) {
     auto g = Kokkos::create_mirror_view(grad);
-    g(0) = g0; g(1) = g1;
+    g(0) = g0;
+    g(1) = g1;
     Kokkos::deep_copy(grad, g);
   }
   std::vector<double> values() { return phantom_test::to_host_vector(value); }

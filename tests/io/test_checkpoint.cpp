@@ -113,9 +113,11 @@ TEST_F(CheckpointTest, RestartIsBitwiseIdentical) {
     Trainer<float> first(*comm, small(phantom::Strategy::pp), kind);
     for (int t = 0; t < 3; ++t) EXPECT_EQ(first.step(t), losses[t]);
     const std::string path = file("half.h5");
-    phantom::save_checkpoint(path, MPI_COMM_WORLD, first.info(3), first.net.parameters(), first.opt);
+    phantom::save_checkpoint(path, MPI_COMM_WORLD, first.info(3), first.net.parameters(),
+                             first.opt);
     Trainer<float> second(*comm, small(phantom::Strategy::pp), kind);
-    phantom::load_checkpoint(path, MPI_COMM_WORLD, phantom::read_checkpoint_info(path, MPI_COMM_WORLD),
+    phantom::load_checkpoint(path, MPI_COMM_WORLD,
+                             phantom::read_checkpoint_info(path, MPI_COMM_WORLD),
                              second.net.parameters(), second.opt);
     for (int t = 3; t < 6; ++t) EXPECT_EQ(second.step(t), losses[t]) << "step " << t;
     EXPECT_EQ(second.state(), straight.state());
@@ -151,8 +153,9 @@ TEST_F(CheckpointTest, CorruptAndTruncatedFilesAreClearErrors) {
   expect_error(file("missing.h5"), "no such file");
   // The earlier, intact checkpoint still loads.
   Trainer<double> c(*comm, small(phantom::Strategy::tp), phantom::OptimizerKind::sgd);
-  phantom::load_checkpoint(good, MPI_COMM_WORLD, phantom::read_checkpoint_info(good, MPI_COMM_WORLD),
-                           c.net.parameters(), c.opt);
+  phantom::load_checkpoint(good, MPI_COMM_WORLD,
+                           phantom::read_checkpoint_info(good, MPI_COMM_WORLD), c.net.parameters(),
+                           c.opt);
   EXPECT_EQ(c.state(), a.state());
 }
 
@@ -165,7 +168,8 @@ TEST_F(CheckpointTest, ShapeMismatchNamesTheDataset) {
   wide.shape.width = 24;
   Trainer<double> b(*comm, wide, phantom::OptimizerKind::sgd);
   try {
-    phantom::load_checkpoint(path, MPI_COMM_WORLD, phantom::read_checkpoint_info(path, MPI_COMM_WORLD),
+    phantom::load_checkpoint(path, MPI_COMM_WORLD,
+                             phantom::read_checkpoint_info(path, MPI_COMM_WORLD),
                              b.net.parameters(), b.opt);
     ADD_FAILURE() << "no error";
   } catch (const phantom::CheckpointError& e) {
@@ -201,8 +205,9 @@ TEST_F(CheckpointTest, TensorParallelRestartsAtAnotherRankCount) {
   MPI_Bcast(&next_loss, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   auto world = phantom::make_world_communicator();
   Trainer<double> b(*world, cfg, phantom::OptimizerKind::adam);
-  phantom::load_checkpoint(path, MPI_COMM_WORLD, phantom::read_checkpoint_info(path, MPI_COMM_WORLD),
-                           b.net.parameters(), b.opt);
+  phantom::load_checkpoint(path, MPI_COMM_WORLD,
+                           phantom::read_checkpoint_info(path, MPI_COMM_WORLD), b.net.parameters(),
+                           b.opt);
   EXPECT_NEAR(b.step(3), next_loss, 1e-12 * next_loss) << "q = " << q << ", p = " << p;
 }
 

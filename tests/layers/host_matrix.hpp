@@ -31,9 +31,13 @@ HostMatrix to_host(const FlatView& flat, std::size_t rows, std::size_t cols) {
 }
 
 template <class Param>
-HostMatrix value_of(const Param& p) { return to_host(p.value, p.rows, p.cols); }
+HostMatrix value_of(const Param& p) {
+  return to_host(p.value, p.rows, p.cols);
+}
 template <class Param>
-HostMatrix grad_of(const Param& p) { return to_host(p.grad, p.rows, p.cols); }
+HostMatrix grad_of(const Param& p) {
+  return to_host(p.grad, p.rows, p.cols);
+}
 
 // Writes m into a flat device view.
 template <class FlatView>
@@ -57,8 +61,8 @@ inline std::vector<HostMatrix> allgather(const HostMatrix& local) {
   return out;
 }
 
-inline HostMatrix block(const HostMatrix& m, std::size_t row0, std::size_t col0,
-                        std::size_t rows, std::size_t cols) {
+inline HostMatrix block(const HostMatrix& m, std::size_t row0, std::size_t col0, std::size_t rows,
+                        std::size_t cols) {
   HostMatrix b(rows, cols);
   for (std::size_t j = 0; j < cols; ++j)
     for (std::size_t i = 0; i < rows; ++i) b(i, j) = m(row0 + i, col0 + j);

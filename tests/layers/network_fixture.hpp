@@ -15,7 +15,9 @@ using Space = phantom::DefaultSpace;
 using M = phantom::Matrix<double, Space>;
 
 constexpr std::size_t kBatch = 4;
-inline phantom::FFNShape small_shape(std::size_t depth = 2) { return {5, 12, depth, 3}; }
+inline phantom::FFNShape small_shape(std::size_t depth = 2) {
+  return {5, 12, depth, 3};
+}
 
 inline phantom::NetworkConfig config(phantom::Strategy s, std::size_t depth = 2,
                                      phantom::Activation act = phantom::Activation::tanh) {
@@ -37,8 +39,12 @@ struct Batch {
 };
 
 // Layer index from a parameter name "layer_00l.xxx".
-inline std::size_t layer_of(const std::string& name) { return std::stoul(name.substr(6, 3)); }
-inline std::string field_of(const std::string& name) { return name.substr(name.find('.') + 1); }
+inline std::size_t layer_of(const std::string& name) {
+  return std::stoul(name.substr(6, 3));
+}
+inline std::string field_of(const std::string& name) {
+  return name.substr(name.find('.') + 1);
+}
 
 // forward + mse + backward; returns the loss.
 template <class Net>

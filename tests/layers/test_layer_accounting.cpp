@@ -70,6 +70,8 @@ TEST_P(Accounting, CountersEqualFormulas) {
 INSTANTIATE_TEST_SUITE_P(Strategies, Accounting,
                          ::testing::Values(phantom::Strategy::dense, phantom::Strategy::pp,
                                            phantom::Strategy::tp, phantom::Strategy::megatron),
-                         [](const auto& info) { return std::string(phantom::to_string(info.param)); });
+                         [](const auto& info) {
+                           return std::string(phantom::to_string(info.param));
+                         });
 
 }  // namespace

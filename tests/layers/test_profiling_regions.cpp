@@ -40,18 +40,18 @@ void expect_regions(phantom::Strategy s, const std::vector<std::string>& expecte
 }
 
 TEST(ProfilingRegions, EveryPhaseAndCollective) {
-  const std::vector<std::string> common = {
-      "phantom::input::forward", "phantom::input::backward", "phantom::output::forward",
-      "phantom::output::backward", "phantom::optimizer", "phantom::comm::allreduce"};
+  const std::vector<std::string> common = {"phantom::input::forward",  "phantom::input::backward",
+                                           "phantom::output::forward", "phantom::output::backward",
+                                           "phantom::optimizer",       "phantom::comm::allreduce"};
   auto with = [&](std::vector<std::string> more) {
     more.insert(more.end(), common.begin(), common.end());
     return more;
   };
-  expect_regions(phantom::Strategy::pp,
-                 with({"phantom::pp::forward", "phantom::pp::backward",
-                       "phantom::comm::allgather::issue", "phantom::comm::allgather::wait",
-                       "phantom::comm::reduce_scatter::issue",
-                       "phantom::comm::reduce_scatter::wait"}));
+  expect_regions(
+      phantom::Strategy::pp,
+      with({"phantom::pp::forward", "phantom::pp::backward", "phantom::comm::allgather::issue",
+            "phantom::comm::allgather::wait", "phantom::comm::reduce_scatter::issue",
+            "phantom::comm::reduce_scatter::wait"}));
   expect_regions(phantom::Strategy::tp,
                  with({"phantom::tp::forward", "phantom::tp::backward",
                        "phantom::comm::allgather::issue", "phantom::comm::reduce_scatter::wait"}));

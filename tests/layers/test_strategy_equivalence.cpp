@@ -82,7 +82,9 @@ TEST_P(StrategyEquivalence, TwentyStepSgdTrajectoryMatchesDense) {
 
 INSTANTIATE_TEST_SUITE_P(Strategies, StrategyEquivalence,
                          ::testing::Values(phantom::Strategy::tp, phantom::Strategy::megatron),
-                         [](const auto& info) { return std::string(phantom::to_string(info.param)); });
+                         [](const auto& info) {
+                           return std::string(phantom::to_string(info.param));
+                         });
 
 TEST(StrategyValidation, ClearErrors) {
   auto comm = phantom::make_world_communicator();

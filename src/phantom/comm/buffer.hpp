@@ -11,28 +11,20 @@ enum class DataType { float32, float64, int32, byte };
 
 constexpr std::size_t size_of(DataType t) {
   switch (t) {
-    case DataType::float32:
-      return 4;
-    case DataType::float64:
-      return 8;
-    case DataType::int32:
-      return 4;
-    case DataType::byte:
-      return 1;
+    case DataType::float32: return 4;
+    case DataType::float64: return 8;
+    case DataType::int32: return 4;
+    case DataType::byte: return 1;
   }
   return 0;
 }
 
 constexpr const char* data_type_name(DataType t) {
   switch (t) {
-    case DataType::float32:
-      return "float32";
-    case DataType::float64:
-      return "float64";
-    case DataType::int32:
-      return "int32";
-    case DataType::byte:
-      return "byte";
+    case DataType::float32: return "float32";
+    case DataType::float64: return "float64";
+    case DataType::int32: return "int32";
+    case DataType::byte: return "byte";
   }
   return "?";
 }

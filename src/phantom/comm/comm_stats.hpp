@@ -79,14 +79,10 @@ inline double ring_bytes(Collective c, std::size_t count, std::size_t value_size
   switch (c) {
     case Collective::allgather:
     case Collective::reduce_scatter:
-    case Collective::alltoall:
-      return (p - 1) * cv;
-    case Collective::allreduce:
-      return 2.0 * (p - 1) * cv / p;
-    case Collective::broadcast:
-      return is_root ? 0.0 : cv;
-    case Collective::barrier:
-      return 0.0;
+    case Collective::alltoall: return (p - 1) * cv;
+    case Collective::allreduce: return 2.0 * (p - 1) * cv / p;
+    case Collective::broadcast: return is_root ? 0.0 : cv;
+    case Collective::barrier: return 0.0;
   }
   return 0.0;
 }

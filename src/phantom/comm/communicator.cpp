@@ -76,14 +76,10 @@ void check_blocks(Collective c, int p, const ConstBuffer& send, const Buffer& re
 // Values per block c in the byte formulas of comm_stats.hpp.
 std::size_t block_count(Collective c, int p, const ConstBuffer& send, const Buffer& recv) {
   switch (c) {
-    case Collective::allgather:
-      return send.count;
-    case Collective::reduce_scatter:
-      return recv.count;
-    case Collective::alltoall:
-      return send.count / std::size_t(p);
-    default:
-      return send.count;
+    case Collective::allgather: return send.count;
+    case Collective::reduce_scatter: return recv.count;
+    case Collective::alltoall: return send.count / std::size_t(p);
+    default: return send.count;
   }
 }
 

@@ -25,14 +25,10 @@ void check(int code, const std::string& op, const char* call) {
 
 MPI_Datatype mpi_type(DataType t) {
   switch (t) {
-    case DataType::float32:
-      return MPI_FLOAT;
-    case DataType::float64:
-      return MPI_DOUBLE;
-    case DataType::int32:
-      return MPI_INT;
-    case DataType::byte:
-      return MPI_BYTE;
+    case DataType::float32: return MPI_FLOAT;
+    case DataType::float64: return MPI_DOUBLE;
+    case DataType::int32: return MPI_INT;
+    case DataType::byte: return MPI_BYTE;
   }
   return MPI_BYTE;
 }

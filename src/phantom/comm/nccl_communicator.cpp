@@ -28,14 +28,10 @@ void check_nccl(ncclResult_t r, const std::string& op, const char* call, ncclCom
 
 ncclDataType_t nccl_type(DataType t) {
   switch (t) {
-    case DataType::float32:
-      return ncclFloat32;
-    case DataType::float64:
-      return ncclFloat64;
-    case DataType::int32:
-      return ncclInt32;
-    case DataType::byte:
-      return ncclUint8;
+    case DataType::float32: return ncclFloat32;
+    case DataType::float64: return ncclFloat64;
+    case DataType::int32: return ncclInt32;
+    case DataType::byte: return ncclUint8;
   }
   return ncclUint8;
 }
@@ -166,8 +162,7 @@ void NcclCommunicator::enqueue(Collective c, const ConstBuffer& send, const Buff
       check_nccl(end, op, "ncclGroupEnd", comm_);
       break;
     }
-    case Collective::barrier:
-      break;
+    case Collective::barrier: break;
   }
 }
 

@@ -26,8 +26,7 @@ inline Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::relu;
   if (name == "gelu") return Activation::gelu;
   if (name == "tanh") return Activation::tanh;
-  throw InvalidArgument("unknown activation '" + name +
-                        "' (allowed: identity, relu, gelu, tanh)");
+  throw InvalidArgument("unknown activation '" + name + "' (allowed: identity, relu, gelu, tanh)");
 }
 
 // act(z) for a compile-time activation. GELU is the exact erf form, as
@@ -124,8 +123,7 @@ void activation_forward(Activation a, const ZView& z, const YView& y) {
   require_equal(z.extent(1), y.extent(1), "activation_forward", "z columns", "y columns");
   dispatch_activation(a, [&](auto tag) {
     using Kernel = detail::ActivationForward<decltype(tag)::value, ZView, YView>;
-    for_each_element<Space>("phantom::activation_forward", z.extent(0), z.extent(1),
-                            Kernel{z, y});
+    for_each_element<Space>("phantom::activation_forward", z.extent(0), z.extent(1), Kernel{z, y});
   });
 }
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include "phantom/core/elementwise.hpp"
-
 #include "phantom/core/error.hpp"
 
 namespace phantom {
@@ -19,8 +18,7 @@ void add_bias(const ZView& z, const BView& b) {
 // db(j) = sum_i delta(i, j): the bias gradient, summed over the batch.
 template <class Space, class DView, class DBView>
 void bias_gradient(const DView& delta, const DBView& db) {
-  require_equal(delta.extent(1), db.extent(0), "bias_gradient", "delta columns",
-                "bias length");
+  require_equal(delta.extent(1), db.extent(0), "bias_gradient", "delta columns", "bias length");
   using Scalar = typename DBView::non_const_value_type;
   const int rows = static_cast<int>(delta.extent(0));
   Kokkos::parallel_for(

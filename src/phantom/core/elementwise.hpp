@@ -6,10 +6,9 @@
 // flat index and 2.7 ms with an MDRangePolicy.
 #pragma once
 
+#include <Kokkos_Core.hpp>
 #include <string>
 #include <type_traits>
-
-#include <Kokkos_Core.hpp>
 
 namespace phantom {
 

@@ -26,11 +26,11 @@ class InvalidArgument : public Error {
 };
 
 // Throws ShapeError("<what>: <name_a> is <a> but <name_b> is <b>") when a != b.
-inline void require_equal(std::size_t a, std::size_t b, const std::string& what,
-                          const char* name_a, const char* name_b) {
+inline void require_equal(std::size_t a, std::size_t b, const std::string& what, const char* name_a,
+                          const char* name_b) {
   if (a != b)
-    throw ShapeError(what + ": " + name_a + " is " + std::to_string(a) + " but " + name_b +
-                     " is " + std::to_string(b));
+    throw ShapeError(what + ": " + name_a + " is " + std::to_string(a) + " but " + name_b + " is " +
+                     std::to_string(b));
 }
 
 }  // namespace phantom

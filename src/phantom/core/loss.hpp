@@ -16,7 +16,9 @@ namespace phantom {
 
 enum class Loss { mse, cross_entropy };
 
-inline const char* to_string(Loss l) { return l == Loss::mse ? "mse" : "cross_entropy"; }
+inline const char* to_string(Loss l) {
+  return l == Loss::mse ? "mse" : "cross_entropy";
+}
 
 inline Loss parse_loss(const std::string& name) {
   if (name == "mse") return Loss::mse;

@@ -22,7 +22,9 @@ inline OptimizerKind parse_optimizer(const std::string& name) {
   throw InvalidArgument("unknown optimizer '" + name + "' (allowed: sgd, adam)");
 }
 
-inline const char* to_string(OptimizerKind k) { return k == OptimizerKind::sgd ? "sgd" : "adam"; }
+inline const char* to_string(OptimizerKind k) {
+  return k == OptimizerKind::sgd ? "sgd" : "adam";
+}
 
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::sgd;
@@ -71,7 +73,8 @@ class Optimizer {
     second_.clear();
     for (const auto& p : params) {
       first_.emplace_back(p.name + ".m", p.value.extent(0));
-      if (config_.kind == OptimizerKind::adam) second_.emplace_back(p.name + ".v", p.value.extent(0));
+      if (config_.kind == OptimizerKind::adam)
+        second_.emplace_back(p.name + ".v", p.value.extent(0));
     }
   }
 
@@ -100,7 +103,8 @@ class Optimizer {
     auto value = p.value;
     auto grad = p.grad;
     Kokkos::parallel_for(
-        "phantom::adam", Kokkos::RangePolicy<Space>(0, value.extent(0)), KOKKOS_LAMBDA(const int i) {
+        "phantom::adam", Kokkos::RangePolicy<Space>(0, value.extent(0)),
+        KOKKOS_LAMBDA(const int i) {
           const Scalar g = grad(i);
           const Scalar mi = b1 * m(i) + (Scalar(1) - b1) * g;
           const Scalar vi = b2 * v(i) + (Scalar(1) - b2) * g * g;

@@ -4,10 +4,9 @@
 // (column-major).
 #pragma once
 
+#include <Kokkos_Core.hpp>
 #include <string>
 #include <vector>
-
-#include <Kokkos_Core.hpp>
 
 namespace phantom {
 
@@ -23,7 +22,7 @@ struct Placement {
   std::vector<std::size_t> dims, start, count;
   bool replicated = false;  // every rank holds the whole tensor; rank 0 writes it
   Order order = Order::transpose;
-  std::size_t rank = 0;     // decompress: this rank (its own block is zero)
+  std::size_t rank = 0;  // decompress: this rank (its own block is zero)
 };
 
 template <class Scalar, class Space>
@@ -51,7 +50,8 @@ auto make_parameter(const std::string& name, const View& value, const View& grad
   using Space = typename View::execution_space;
   const std::size_t rows = value.extent(0), cols = View::rank == 2 ? value.extent(1) : 1;
   Placement whole;
-  whole.dims = View::rank == 2 ? std::vector<std::size_t>{rows, cols} : std::vector<std::size_t>{rows};
+  whole.dims =
+      View::rank == 2 ? std::vector<std::size_t>{rows, cols} : std::vector<std::size_t>{rows};
   whole.start.assign(whole.dims.size(), 0);
   whole.count = whole.dims;
   return Parameter<Scalar, Space>{name, flatten(value), flatten(grad), rows, cols, whole};

@@ -2,9 +2,8 @@
 // (space-time-stack, ...) show where time goes: phantom::<strategy>::forward etc.
 #pragma once
 
-#include <string>
-
 #include <Kokkos_Core.hpp>
+#include <string>
 
 namespace phantom {
 

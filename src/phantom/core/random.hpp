@@ -3,11 +3,10 @@
 // that are split over p ranks are the same global weights at every p.
 #pragma once
 
-#include "phantom/core/elementwise.hpp"
-
+#include <Kokkos_Core.hpp>
 #include <cstdint>
 
-#include <Kokkos_Core.hpp>
+#include "phantom/core/elementwise.hpp"
 
 namespace phantom {
 
@@ -15,11 +14,19 @@ namespace phantom {
 namespace streams {
 // Layer l of a network: weight 2l, bias 2l + 1 (the same in every strategy, so
 // dense, tp and megatron networks from one seed hold the same global weights).
-inline std::uint64_t weight(std::size_t layer) { return 2 * std::uint64_t(layer); }
-inline std::uint64_t bias(std::size_t layer) { return 2 * std::uint64_t(layer) + 1; }
+inline std::uint64_t weight(std::size_t layer) {
+  return 2 * std::uint64_t(layer);
+}
+inline std::uint64_t bias(std::size_t layer) {
+  return 2 * std::uint64_t(layer) + 1;
+}
 // Phantom layers' ghost (C) and decompression (D) blocks.
-inline std::uint64_t ghost(std::size_t layer) { return (1ull << 32) + 2 * std::uint64_t(layer); }
-inline std::uint64_t decompress(std::size_t layer) { return ghost(layer) + 1; }
+inline std::uint64_t ghost(std::size_t layer) {
+  return (1ull << 32) + 2 * std::uint64_t(layer);
+}
+inline std::uint64_t decompress(std::size_t layer) {
+  return ghost(layer) + 1;
+}
 // Synthetic data sets.
 constexpr std::uint64_t kTeacherInputs = 1ull << 40, kTeacherA = kTeacherInputs + 1,
                         kTeacherB = kTeacherInputs + 2, kTeacherNoise = kTeacherInputs + 3;
@@ -46,9 +53,8 @@ KOKKOS_INLINE_FUNCTION double uniform01(std::uint64_t seed, std::uint64_t stream
 // that starts at (row0, col0) with uniform values in [-bound, bound). The
 // global element (i, j) always gets the same value, whatever block holds it.
 template <class Space, class MView>
-void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream,
-                        double bound, std::size_t row0, std::size_t col0,
-                        std::size_t global_rows) {
+void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream, double bound,
+                        std::size_t row0, std::size_t col0, std::size_t global_rows) {
   using Scalar = typename MView::non_const_value_type;
   for_each_element<Space>(
       "phantom::fill_uniform", m.extent(0), m.extent(1),
@@ -60,8 +66,8 @@ void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream
 
 // Fills v with elements [offset, offset + v.size()) of a global uniform vector.
 template <class Space, class VView>
-void fill_uniform_segment(const VView& v, std::uint64_t seed, std::uint64_t stream,
-                          double bound, std::size_t offset) {
+void fill_uniform_segment(const VView& v, std::uint64_t seed, std::uint64_t stream, double bound,
+                          std::size_t offset) {
   using Scalar = typename VView::non_const_value_type;
   Kokkos::parallel_for(
       "phantom::fill_uniform", Kokkos::RangePolicy<Space>(0, v.extent(0)),

@@ -4,12 +4,11 @@
 // rank (at any rank count) can build the same data set on its own device.
 #pragma once
 
-#include "phantom/core/elementwise.hpp"
-
 #include <cmath>
 #include <cstdint>
 
 #include "phantom/core/activation.hpp"
+#include "phantom/core/elementwise.hpp"
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/random.hpp"
 #include "phantom/core/types.hpp"
@@ -50,8 +49,8 @@ Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c) {
     fill_uniform<Space>(n, c.seed, streams::kTeacherNoise, c.noise);
     auto y = d.y;
     for_each_element<Space>(
-      "phantom::teacher_noise", y.extent(0), y.extent(1),
-      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { y(i, j) += n(i, j); });
+        "phantom::teacher_noise", y.extent(0), y.extent(1),
+        KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { y(i, j) += n(i, j); });
   }
   return d;
 }

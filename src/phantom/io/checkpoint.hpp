@@ -70,7 +70,8 @@ std::vector<double> host_values(const Flat& v) {
 template <class Flat>
 void set_values(const Flat& v, const std::vector<double>& values) {
   auto h = Kokkos::create_mirror_view(v);
-  for (std::size_t i = 0; i < values.size(); ++i) h(i) = typename Flat::non_const_value_type(values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    h(i) = typename Flat::non_const_value_type(values[i]);
   Kokkos::deep_copy(v, h);
 }
 
@@ -93,11 +94,13 @@ std::vector<TensorSource<Scalar, Space>> tensor_sources(const ParameterList<Scal
     out.push_back({{dataset_path("model", p.name), p.placement, {}}, p.value, p.rows, p.cols});
     using Flat = typename Parameter<Scalar, Space>::Flat;
     out.push_back({{dataset_path("optimizer/first", p.name), p.placement, {}},
-                   Flat(opt.first_moments()[i].data(), opt.first_moments()[i].size()), p.rows,
+                   Flat(opt.first_moments()[i].data(), opt.first_moments()[i].size()),
+                   p.rows,
                    p.cols});
     if (!opt.second_moments().empty())
       out.push_back({{dataset_path("optimizer/second", p.name), p.placement, {}},
-                     Flat(opt.second_moments()[i].data(), opt.second_moments()[i].size()), p.rows,
+                     Flat(opt.second_moments()[i].data(), opt.second_moments()[i].size()),
+                     p.rows,
                      p.cols});
   }
   return out;
@@ -130,9 +133,8 @@ void load_checkpoint(const std::string& path, MPI_Comm comm, const CheckpointInf
   for (auto& s : sources) tensors.push_back(s.tensor);
   read_checkpoint_tensors(path, comm, tensors);
   for (std::size_t i = 0; i < sources.size(); ++i)
-    detail::set_values(sources[i].view,
-                       detail::unpack(tensors[i].placement, sources[i].rows, sources[i].cols,
-                                      tensors[i].block));
+    detail::set_values(sources[i].view, detail::unpack(tensors[i].placement, sources[i].rows,
+                                                       sources[i].cols, tensors[i].block));
   opt.set_steps(info.optimizer_steps);
 }
 

@@ -4,9 +4,9 @@
 
 #include <cstdio>
 #include <cstring>
-#include <memory>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <numeric>
 
 namespace phantom {
@@ -98,7 +98,8 @@ std::string read_string(hid_t obj, const char* name, const std::string& path) {
   Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
   if (!attr.valid()) fail(path, std::string("missing attribute ") + name);
   Handle type(H5Aget_type(attr), H5Tclose);
-  if (H5Tget_class(type) != H5T_STRING) fail(path, std::string("attribute ") + name + " is not a string");
+  if (H5Tget_class(type) != H5T_STRING)
+    fail(path, std::string("attribute ") + name + " is not a string");
   std::string value(H5Tget_size(type), '\0');
   check(H5Aread(attr, type, value.data()), path, std::string("cannot read attribute ") + name);
   value.resize(std::strlen(value.c_str()));
@@ -122,7 +123,9 @@ hid_t ensure_groups(hid_t file, const std::string& dataset_path,
   return parent;
 }
 
-std::vector<hsize_t> to_hsize(const std::vector<std::size_t>& v) { return {v.begin(), v.end()}; }
+std::vector<hsize_t> to_hsize(const std::vector<std::size_t>& v) {
+  return {v.begin(), v.end()};
+}
 
 // Selects this rank's block in the file and describes it in memory; a
 // replicated tensor is written by rank 0 only but read by every rank.
@@ -198,8 +201,9 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       write_attribute(train, "step", info.step);
       write_attribute(train, "train_seed", info.train_seed);
       write_attribute(train, "data_seed", info.data_seed);
-      write_attribute(train, "rng", std::string("counter-based: every draw is a function of the "
-                                                "seeds, the tensor and the step"));
+      write_attribute(train, "rng",
+                      std::string("counter-based: every draw is a function of the "
+                                  "seeds, the tensor and the step"));
       write_attribute(train, "deck_hash", info.deck_hash);
       write_attribute(train, "deck", info.deck);
     }
@@ -212,11 +216,12 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
       const auto dims = to_hsize(t.placement.dims);
       Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
-      Handle dset(H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT),
-                  H5Dclose);
+      Handle dset(
+          H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+          H5Dclose);
       if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
-      if (t.placement.order == Placement::Order::decompress) write_attribute(dset, "zero_blocks", std::string("r = s"));
+      if (t.placement.order == Placement::Order::decompress)
+        write_attribute(dset, "zero_blocks", std::string("r = s"));
       Handle mem(-1, H5Sclose);
       select_block(space, t, true, rank, mem);
       check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()), tmp,
@@ -259,7 +264,9 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
   Handle train(H5Gopen2(file, "train", H5P_DEFAULT), H5Gclose);
   if (!model.valid() || !opt.valid() || !train.valid())
     fail(path, "missing /model, /optimizer or /train");
-  auto i64 = [&](hid_t g, const char* n) { return read_number<std::int64_t>(g, n, path, H5T_NATIVE_INT64); };
+  auto i64 = [&](hid_t g, const char* n) {
+    return read_number<std::int64_t>(g, n, path, H5T_NATIVE_INT64);
+  };
   info.strategy = read_string(model, "strategy", path);
   info.activation = read_string(model, "activation", path);
   info.precision = read_string(model, "precision", path);

@@ -25,11 +25,11 @@ class CheckpointError : public Error {
 struct CheckpointInfo {
   std::string strategy, activation, precision, optimizer;
   std::int64_t ranks = 0, ghost = 0, input_dim = 0, width = 0, depth = 0, output_dim = 0;
-  std::int64_t step = 0;             // the next step to train (steps done)
-  std::int64_t optimizer_steps = 0;  // updates the optimizer has made (Adam's t)
+  std::int64_t step = 0;                       // the next step to train (steps done)
+  std::int64_t optimizer_steps = 0;            // updates the optimizer has made (Adam's t)
   std::int64_t train_seed = 0, data_seed = 0;  // all random numbers derive from these
-  std::uint64_t deck_hash = 0;       // FNV-1a of the resolved deck
-  std::string deck;                  // the resolved deck, TOML
+  std::uint64_t deck_hash = 0;                 // FNV-1a of the resolved deck
+  std::string deck;                            // the resolved deck, TOML
 };
 
 // One tensor: its dataset path ("model/layer_001/local") and this rank's block

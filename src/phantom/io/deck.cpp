@@ -1,12 +1,12 @@
 #include "phantom/io/deck.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <variant>
-
-#include <toml++/toml.h>
 
 namespace phantom {
 namespace {
@@ -40,16 +40,31 @@ struct Field {
 // The schema: every key, bound to its place in `d`.
 std::vector<Field> fields(Deck& d) {
   return {
-      {"model", "strategy", &d.model.strategy, "hidden-layer parallel strategy", -kInf, kInf,
+      {"model",
+       "strategy",
+       &d.model.strategy,
+       "hidden-layer parallel strategy",
+       -kInf,
+       kInf,
        {"pp", "tp", "megatron", "dense"}},
       {"model", "input_dim", &d.model.input_dim, "inputs per sample", 1, kInf},
       {"model", "width", &d.model.width, "hidden width n (divisible by the rank count)", 1, kInf},
       {"model", "depth", &d.model.depth, "hidden layers (even for megatron)", 0, kInf},
       {"model", "output_dim", &d.model.output_dim, "outputs per sample", 1, kInf},
       {"model", "ghost", &d.model.ghost, "ghost neurons k per rank (pp only)", 1, kInf},
-      {"model", "activation", &d.model.activation, "hidden-layer activation", -kInf, kInf,
+      {"model",
+       "activation",
+       &d.model.activation,
+       "hidden-layer activation",
+       -kInf,
+       kInf,
        {"relu", "gelu", "tanh", "identity"}},
-      {"data", "source", &d.data.source, "where samples come from", -kInf, kInf,
+      {"data",
+       "source",
+       &d.data.source,
+       "where samples come from",
+       -kInf,
+       kInf,
        {"teacher", "hdf5"}},
       {"data", "path", &d.data.path, "HDF5 file with /X (N x input_dim) and /Y (N x output_dim)"},
       {"data", "samples", &d.data.samples, "teacher data set size N", 1, kInf},
@@ -63,11 +78,10 @@ std::vector<Field> fields(Deck& d) {
       {"train", "learning_rate", &d.train.learning_rate, "step size", 0, kInf, {}, true},
       {"train", "momentum", &d.train.momentum, "sgd momentum", 0, 1, {}, false, true},
       {"train", "loss", &d.train.loss, "loss function", -kInf, kInf, {"mse", "cross_entropy"}},
-      {"train", "precision", &d.train.precision, "scalar type", -kInf, kInf,
-       {"float", "double"}},
+      {"train", "precision", &d.train.precision, "scalar type", -kInf, kInf, {"float", "double"}},
       {"train", "seed", &d.train.seed, "seed of the weights", 0, kInf},
-      {"train", "log_every", &d.train.log_every, "progress line and metrics row every N steps",
-       1, kInf},
+      {"train", "log_every", &d.train.log_every, "progress line and metrics row every N steps", 1,
+       kInf},
       {"checkpoint", "path", &d.checkpoint.path,
        "checkpoint file prefix: step S goes to PATH.stepSSSSSSSS.h5 (empty: no checkpoints)"},
       {"checkpoint", "every", &d.checkpoint.every, "steps between checkpoints (0: only at the end)",
@@ -77,10 +91,21 @@ std::vector<Field> fields(Deck& d) {
       {"checkpoint", "restart", &d.checkpoint.restart, "checkpoint file to resume from"},
       {"output", "metrics", &d.output.metrics, "CSV file, one row per logged step (empty: none)"},
       {"output", "summary", &d.output.summary, "JSON summary file (empty: none)"},
-      {"energy", "meter", &d.energy.meter, "how energy is obtained (docs/energy.md)", -kInf, kInf,
+      {"energy",
+       "meter",
+       &d.energy.meter,
+       "how energy is obtained (docs/energy.md)",
+       -kInf,
+       kInf,
        {"model"}},
-      {"energy", "watts_per_rank", &d.energy.watts_per_rank,
-       "modelled power of one busy rank, W", 0, kInf, {}, true},
+      {"energy",
+       "watts_per_rank",
+       &d.energy.watts_per_rank,
+       "modelled power of one busy rank, W",
+       0,
+       kInf,
+       {},
+       true},
   };
 }
 
@@ -140,7 +165,8 @@ void assign(const Field& f, const toml::node& n, const std::string& origin) {
           if (!f.allowed.empty() &&
               std::find(f.allowed.begin(), f.allowed.end(), *target) == f.allowed.end()) {
             const std::string near = closest_match(*target, f.allowed);
-            fail("allowed: " + join(f.allowed) + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+            fail("allowed: " + join(f.allowed) +
+                 (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
           }
         }
         if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
@@ -214,8 +240,9 @@ Deck parse_deck(const std::string& toml_text, const std::string& origin,
   auto unknown = [&](const std::string& what, const std::string& name,
                      const std::vector<std::string>& valid, const std::string& from) {
     const std::string near = closest_match(name, valid);
-    throw DeckError(from + ": unknown " + what + " '" + name + "'" +
-                    (near.empty() ? " (valid: " + join(valid) + ")" : " (did you mean '" + near + "'?)"));
+    throw DeckError(
+        from + ": unknown " + what + " '" + name + "'" +
+        (near.empty() ? " (valid: " + join(valid) + ")" : " (did you mean '" + near + "'?)"));
   };
 
   for (const auto& ov : overrides) {
@@ -236,11 +263,14 @@ Deck parse_deck(const std::string& toml_text, const std::string& origin,
   for (const auto& [section_key, section_node] : table) {
     const std::string section(section_key.str());
     if (std::find(sections.begin(), sections.end(), section) == sections.end())
-      unknown("section", "[" + section + "]", [&] {
-        std::vector<std::string> s;
-        for (const auto& x : sections) s.push_back("[" + x + "]");
-        return s;
-      }(), origin);
+      unknown(
+          "section", "[" + section + "]",
+          [&] {
+            std::vector<std::string> s;
+            for (const auto& x : sections) s.push_back("[" + x + "]");
+            return s;
+          }(),
+          origin);
     const toml::table* sec = section_node.as_table();
     if (!sec) throw DeckError(origin + ": '" + section + "' must be a table ([" + section + "])");
     for (const auto& [key, node] : *sec) {

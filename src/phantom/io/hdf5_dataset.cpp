@@ -77,9 +77,9 @@ void write_hdf5_dataset(const std::string& path, const HostDataset& data) {
   auto write = [&](const char* name, const std::vector<double>& values, std::size_t cols) {
     const hsize_t dims[2] = {data.rows, cols};
     Closer space{H5Screate_simple(2, dims, nullptr), H5Sclose};
-    Closer dset{H5Dcreate2(file.id, name, H5T_IEEE_F64LE, space.id, H5P_DEFAULT, H5P_DEFAULT,
-                           H5P_DEFAULT),
-                H5Dclose};
+    Closer dset{
+        H5Dcreate2(file.id, name, H5T_IEEE_F64LE, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Dclose};
     if (dset.id < 0 ||
         H5Dwrite(dset.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
       throw DataError(path + ": cannot write /" + name);

@@ -51,7 +51,8 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
       local_.backward_weights();
       return partial;
     }
-    if (dx_.extent(0) != partial.extent(0)) dx_ = M(local_.name() + ".dx_sum", partial.extent(0), partial.extent(1));
+    if (dx_.extent(0) != partial.extent(0))
+      dx_ = M(local_.name() + ".dx_sum", partial.extent(0), partial.extent(1));
     auto request = comm_.iallreduce(partial, dx_);
     local_.backward_weights();
     request.wait();

@@ -70,8 +70,8 @@ class DenseLayer {
     if (dx_.extent(0) != x.extent(0)) dx_ = M(name_ + ".dx", x.extent(0), n_in());
     x_ = x;
     gemm("N", "T", Scalar(1), x, weight_, Scalar(0), out_.z());  // z = x W^T
-    add_bias<Space>(out_.z(), bias_);                              // z += b
-    return out_.activate();                                        // y = act(z)
+    add_bias<Space>(out_.z(), bias_);                            // z += b
+    return out_.activate();                                      // y = act(z)
   }
 
   // Computes dW and db from dy = dL/dy; returns dx (B x n_in) when need_dx.
@@ -86,8 +86,7 @@ class DenseLayer {
   // collective on dx with the weight gradients:
   // delta = dy * act'(z)
   void backward_delta(const M& dy) {
-    require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows",
-                  "forward batch");
+    require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
     delta_ = out_.delta(dy);
   }

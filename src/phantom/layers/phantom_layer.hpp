@@ -96,7 +96,8 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
     const M delta = out_.delta(dy);
     // h_{r->s} = delta_r D_{r,s}; block r of H stays zero.
-    if (r_ > 0) gemm("N", "N", Scalar(1), delta, decompress_before(), Scalar(0), columns(h_, 0, r_ * k_));
+    if (r_ > 0)
+      gemm("N", "N", Scalar(1), delta, decompress_before(), Scalar(0), columns(h_, 0, r_ * k_));
     if (r_ + 1 < p_)
       gemm("N", "N", Scalar(1), delta, decompress_after(), Scalar(0),
            columns(h_, (r_ + 1) * k_, p_ * k_));
@@ -105,7 +106,8 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     gemm("T", "N", Scalar(1), delta, x_, Scalar(0), dlocal_);  // dW_r = delta_r^T x_r
     bias_gradient<Space>(delta, dbias_);
     if (r_ > 0)  // dD_{r,s} = delta_r^T g_s
-      gemm("T", "N", Scalar(1), delta, ghosts_before(), Scalar(0), columns(ddecompress_, 0, r_ * k_));
+      gemm("T", "N", Scalar(1), delta, ghosts_before(), Scalar(0),
+           columns(ddecompress_, 0, r_ * k_));
     if (r_ + 1 < p_)
       gemm("T", "N", Scalar(1), delta, ghosts_after(), Scalar(0),
            columns(ddecompress_, r_ * k_, (p_ - 1) * k_));
@@ -122,12 +124,13 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     Placement decompress{{p_, p_, m_, k_}, {r_, 0, 0, 0}, {1, p_, m_, k_}};
     decompress.order = Placement::Order::decompress;
     decompress.rank = r_;
-    return {placed(make_parameter(name_ + ".local", local_, dlocal_),
-                   Placement{{p_, m_, m_}, {r_, 0, 0}, {1, m_, m_}}),
-            placed(make_parameter(name_ + ".bias", bias_, dbias_), vector_block(p_ * m_, r_ * m_, m_)),
-            placed(make_parameter(name_ + ".ghost", ghost_, dghost_),
-                   Placement{{p_, k_, m_}, {r_, 0, 0}, {1, k_, m_}}),
-            placed(make_parameter(name_ + ".decompress", decompress_, ddecompress_), decompress)};
+    return {
+        placed(make_parameter(name_ + ".local", local_, dlocal_),
+               Placement{{p_, m_, m_}, {r_, 0, 0}, {1, m_, m_}}),
+        placed(make_parameter(name_ + ".bias", bias_, dbias_), vector_block(p_ * m_, r_ * m_, m_)),
+        placed(make_parameter(name_ + ".ghost", ghost_, dghost_),
+               Placement{{p_, k_, m_}, {r_, 0, 0}, {1, k_, m_}}),
+        placed(make_parameter(name_ + ".decompress", decompress_, ddecompress_), decompress)};
   }
   // p (m^2 + m + k m + (p-1) k m)
   std::size_t global_parameter_count() const override {

@@ -57,7 +57,7 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
     resize(x.extent(0));
     x_ = x;
     gemm("N", "T", Scalar(1), x, weight_, Scalar(0), partial_);  // x_r W_r^T
-    comm_.allreduce(partial_, out_.z());                          // z = sum over ranks
+    comm_.allreduce(partial_, out_.z());                         // z = sum over ranks
     add_bias<Space>(out_.z(), bias_);
     return out_.activate();
   }

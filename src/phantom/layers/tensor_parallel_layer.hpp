@@ -76,7 +76,7 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     const M delta = out_.delta(dy);
     gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
     auto scatter = comm_.ireduce_scatter(partial_dx_, dx_);
-    gemm("T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);    // dW_r = delta_r^T X
+    gemm("T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);  // dW_r = delta_r^T X
     bias_gradient<Space>(delta, dbias_);
     scatter.wait();
     return dx_;

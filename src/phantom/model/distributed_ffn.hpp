@@ -65,7 +65,8 @@ inline void validate(const NetworkConfig& c, int p) {
   if (c.strategy == Strategy::dense && p != 1)
     throw InvalidArgument("strategy 'dense' runs on 1 rank only, not " + std::to_string(p));
   if (c.strategy == Strategy::megatron && s.depth % 2 != 0)
-    throw InvalidArgument("strategy 'megatron' needs an even depth, got " + std::to_string(s.depth));
+    throw InvalidArgument("strategy 'megatron' needs an even depth, got " +
+                          std::to_string(s.depth));
   if (c.strategy == Strategy::pp && c.ghost == 0)
     throw InvalidArgument("strategy 'pp' needs ghost >= 1");
 }
@@ -100,14 +101,13 @@ class DistributedFFN {
             add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
                                                                   hidden_region));
           else
-            add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.width, s.width, act,
-                                                                     l, true, hidden_region));
+            add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
+                                                                     true, hidden_region));
           break;
       }
     }
-    add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.output_dim,
-                                                          Activation::identity, s.depth + 1,
-                                                          "phantom::output"));
+    add(std::make_unique<RowParallelLayer<Scalar, Space>>(
+        comm, s.width, s.output_dim, Activation::identity, s.depth + 1, "phantom::output"));
   }
 
   void initialize(std::uint64_t seed) {
