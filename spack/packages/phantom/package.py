@@ -27,7 +27,9 @@ class Phantom(CMakePackage, CudaPackage, ROCmPackage):
 
     depends_on("cmake@3.20:", type="build")
     depends_on("kokkos@3.4:")
-    depends_on("kokkos-kernels@3.4:+blas")
+    # +lapack too: Kokkos Kernels 4.2's BLAS TPL calls zrot_, which is LAPACK's,
+    # and a Kokkos Kernels built without it leaves phantom-train unlinkable.
+    depends_on("kokkos-kernels@3.4:+blas+lapack")
     depends_on("tomlplusplus")
     depends_on("mpi", when="+mpi")
     depends_on("hdf5+mpi", when="+hdf5")
