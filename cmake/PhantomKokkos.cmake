@@ -12,23 +12,31 @@ include_guard(GLOBAL)
 set(CMAKE_CXX_EXTENSIONS OFF)
 
 find_package(Kokkos CONFIG REQUIRED)
-find_package(KokkosKernels CONFIG REQUIRED)
-
+# Which Kokkos this is decides which Kokkos Kernels fits it: Debian's config
+# defines trilinos_* targets, a standalone Kokkos defines Kokkos::kokkos.
 if(TARGET trilinos_kokkoscore)
   set(PHANTOM_KOKKOS_FLAVOUR "trilinos")
+else()
+  set(PHANTOM_KOKKOS_FLAVOUR "standalone")
+endif()
+find_package(KokkosKernels CONFIG REQUIRED)
+
+if(PHANTOM_KOKKOS_FLAVOUR STREQUAL "trilinos")
   # Kokkos_INCLUDE_DIRS is computed from the config file's own location and
   # is right (/usr/include/trilinos); the imported target's path is not.
   set(_phantom_kokkos_libs trilinos_kokkosalgorithms trilinos_kokkoscontainers trilinos_kokkoscore)
   set(_phantom_kokkos_incs ${Kokkos_INCLUDE_DIRS})
   set(_phantom_kernels_libs trilinos_kokkoskernels)
 elseif(TARGET Kokkos::kokkos AND TARGET Kokkos::kokkoskernels)
-  set(PHANTOM_KOKKOS_FLAVOUR "standalone")
   set(_phantom_kokkos_libs Kokkos::kokkos)
   set(_phantom_kokkos_incs "")
   set(_phantom_kernels_libs Kokkos::kokkoskernels)
 else()
-  message(FATAL_ERROR "Phantom: found Kokkos ${Kokkos_VERSION} but neither Debian's "
-                      "trilinos_kokkoscore nor Kokkos::kokkos + Kokkos::kokkoskernels targets")
+  # Typically a standalone Kokkos found first and the system's Trilinos Kokkos
+  # Kernels after it: mixing them would compile against the wrong headers.
+  message(FATAL_ERROR "Phantom: Kokkos ${Kokkos_VERSION} (${Kokkos_DIR}) does not match the "
+                      "Kokkos Kernels found at ${KokkosKernels_DIR}; put the Kokkos Kernels that "
+                      "was built with this Kokkos on CMAKE_PREFIX_PATH (or set KokkosKernels_ROOT)")
 endif()
 
 if(NOT TARGET Phantom::kokkos)
