@@ -207,8 +207,13 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       write_attribute(train, "deck_hash", info.deck_hash);
       write_attribute(train, "deck", info.deck);
     }
+    // Creating groups and datasets is collective metadata work that fails on
+    // every rank alike; the data goes by independent writes, and a rank whose
+    // write fails records the error and keeps taking part in the collective
+    // calls that follow, so no rank is left waiting. The errors are agreed on
+    // once the file is closed.
     Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
+    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_INDEPENDENT);
     const hid_t file_type = single_precision ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     for (const auto& t : tensors) {
       std::vector<std::unique_ptr<Handle>> groups;
@@ -224,8 +229,8 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
         write_attribute(dset, "zero_blocks", std::string("r = s"));
       Handle mem(-1, H5Sclose);
       select_block(space, t, true, rank, mem);
-      check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()), tmp,
-            "cannot write " + t.path);
+      if (H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()) < 0 && error.empty())
+        error = "checkpoint " + tmp + ": cannot write " + t.path;
     }
   } catch (const std::exception& e) {
     error = e.what();
