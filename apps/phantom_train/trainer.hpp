@@ -45,6 +45,14 @@ inline phantom::NetworkConfig network_config(const Deck& deck, int ranks) {
   return c;
 }
 
+inline phantom::OptimizerConfig optimizer_config(const Deck& deck) {
+  phantom::OptimizerConfig oc;
+  oc.kind = phantom::parse_optimizer(deck.train.optimizer);
+  oc.learning_rate = deck.train.learning_rate;
+  oc.momentum = deck.train.momentum;
+  return oc;
+}
+
 // The data set the deck names: the teacher problem, or /X and /Y of an HDF5 file.
 template <class Scalar, class Space>
 phantom::Dataset<Scalar, Space> make_dataset(const Deck& deck, const phantom::FFNShape& shape) {
@@ -120,11 +128,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
 
   phantom::DistributedFFN<Scalar, Space> net(comm, config);
   net.initialize(std::uint64_t(deck.train.seed));
-  phantom::OptimizerConfig oc;
-  oc.kind = phantom::parse_optimizer(deck.train.optimizer);
-  oc.learning_rate = deck.train.learning_rate;
-  oc.momentum = deck.train.momentum;
-  phantom::Optimizer<Scalar, Space> opt(oc);
+  phantom::Optimizer<Scalar, Space> opt(optimizer_config(deck));
   const phantom::Loss loss_kind = phantom::parse_loss(deck.train.loss);
 
   std::size_t first_step = 0;
@@ -203,9 +207,7 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
   const phantom::NetworkConfig config = network_config(deck, comm.size());
   require_writable_directory("output.summary", deck.output.summary);
   phantom::DistributedFFN<Scalar, Space> net(comm, config);
-  phantom::OptimizerConfig oc;
-  oc.kind = phantom::parse_optimizer(deck.train.optimizer);
-  phantom::Optimizer<Scalar, Space> opt(oc);
+  phantom::Optimizer<Scalar, Space> opt(optimizer_config(deck));
   const std::size_t step =
       load_fitting_checkpoint(deck, "--infer", checkpoint, comm.size(), net, opt);
   const auto data = make_dataset<Scalar, Space>(deck, config.shape);

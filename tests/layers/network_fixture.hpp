@@ -46,6 +46,14 @@ inline std::string field_of(const std::string& name) {
   return name.substr(name.find('.') + 1);
 }
 
+// The parameter of `list` called `name`, or nullptr.
+template <class List>
+const typename List::value_type* find_parameter(const List& list, const std::string& name) {
+  for (const auto& p : list)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
 // forward + mse + backward; returns the loss.
 template <class Net>
 double forward_backward(Net& net, const Batch& b) {

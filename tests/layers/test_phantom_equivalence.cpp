@@ -27,9 +27,10 @@ TEST(PhantomEquivalence, MatchesDenseNetworkBuiltFromItsBlocks) {
   for (const auto& prm : params) all[prm.name] = allgather(value_of(prm));
   const auto dense_params = dense.parameters();
   auto dense_param = [&](std::size_t layer, const std::string& field) {
-    for (const auto& dp : dense_params)
-      if (dp.name == phantom::layer_name(layer) + "." + field) return dp;
-    throw std::runtime_error("no dense parameter " + field);
+    const std::string name = phantom::layer_name(layer) + "." + field;
+    const auto* dp = find_parameter(dense_params, name);
+    if (!dp) throw std::runtime_error("no dense parameter " + name);
+    return *dp;
   };
   const std::size_t last = cfg.shape.depth + 1;
   for (std::size_t l = 0; l <= last; ++l) {

@@ -49,9 +49,8 @@ TEST_P(StrategyEquivalence, OutputsAndGradientsMatchDense) {
   const std::size_t m = cfg.shape.width / p;
   const auto dense_params = dense.parameters();
   for (const auto& prm : net.parameters()) {
-    const auto it = std::find_if(dense_params.begin(), dense_params.end(),
-                                 [&](const auto& d) { return d.name == prm.name; });
-    ASSERT_NE(it, dense_params.end()) << prm.name;
+    const auto* it = find_parameter(dense_params, prm.name);
+    ASSERT_NE(it, nullptr) << prm.name;
     const Slice sl = slice_of(cfg.strategy, prm.name, cfg.shape.depth, r, m);
     const HostMatrix v = value_of(prm), g = grad_of(prm);
     const HostMatrix dv = value_of(*it), dg = grad_of(*it);
