@@ -25,29 +25,10 @@
 #include "phantom/layers/row_parallel_layer.hpp"
 #include "phantom/layers/tensor_parallel_layer.hpp"
 #include "phantom/model/sequential_ffn.hpp"
+#include "phantom/model/strategy.hpp"
 #include "phantom/model/train_step.hpp"
 
 namespace phantom {
-
-enum class Strategy { dense, pp, tp, megatron };
-
-inline const char* to_string(Strategy s) {
-  switch (s) {
-    case Strategy::dense: return "dense";
-    case Strategy::pp: return "pp";
-    case Strategy::tp: return "tp";
-    case Strategy::megatron: return "megatron";
-  }
-  return "?";
-}
-
-inline Strategy parse_strategy(const std::string& name) {
-  if (name == "dense") return Strategy::dense;
-  if (name == "pp") return Strategy::pp;
-  if (name == "tp") return Strategy::tp;
-  if (name == "megatron") return Strategy::megatron;
-  throw InvalidArgument("unknown strategy '" + name + "' (allowed: dense, pp, tp, megatron)");
-}
 
 struct NetworkConfig {
   FFNShape shape;

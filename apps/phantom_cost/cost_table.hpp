@@ -1,0 +1,116 @@
+// The rows phantom-cost prints: one per (strategy, k, p) of the sweep, each
+// the cost model's figures for the deck's network on a device profile.
+#pragma once
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "phantom/cost/step_time.hpp"
+#include "phantom/io/deck.hpp"
+
+namespace phantom_cost {
+
+struct Sweep {
+  std::vector<std::string> strategies;  // empty: the deck's
+  std::vector<int> ranks{1};
+  std::vector<std::size_t> ghosts;      // empty: the deck's
+};
+
+struct Row {
+  phantom::cost::NetworkCosts costs;
+  phantom::cost::StepPrediction time;
+};
+
+struct Skipped {
+  std::string what, why;
+};
+
+inline phantom::cost::CostInput cost_input(const phantom::Deck& deck) {
+  phantom::cost::CostInput in;
+  in.input_dim = std::size_t(deck.model.input_dim);
+  in.width = std::size_t(deck.model.width);
+  in.depth = std::size_t(deck.model.depth);
+  in.output_dim = std::size_t(deck.model.output_dim);
+  in.strategy = phantom::parse_strategy(deck.model.strategy);
+  in.ghost = std::size_t(deck.model.ghost);
+  in.batch = std::size_t(deck.train.batch);
+  in.scalar_bytes = deck.train.precision == "double" ? 8 : 4;
+  in.optimizer = deck.train.optimizer;
+  in.activation = deck.model.activation;
+  return in;
+}
+
+inline std::vector<Row> evaluate(const phantom::Deck& deck, const Sweep& sweep,
+                                 const phantom::cost::DeviceProfile& profile,
+                                 std::vector<Skipped>& skipped) {
+  const auto base = cost_input(deck);
+  auto strategies = sweep.strategies;
+  if (strategies.empty()) strategies.push_back(deck.model.strategy);
+  std::vector<Row> rows;
+  for (const auto& name : strategies) {
+    const auto strategy = phantom::parse_strategy(name);
+    std::vector<std::size_t> ghosts{base.ghost};
+    if (strategy == phantom::Strategy::pp && !sweep.ghosts.empty()) ghosts = sweep.ghosts;
+    for (std::size_t k : ghosts)
+      for (int p : sweep.ranks) {
+        auto in = base;
+        in.strategy = strategy;
+        in.ghost = k;
+        in.ranks = p;
+        try {
+          Row r{phantom::cost::network_costs(in), {}};
+          r.time = phantom::cost::predict_step(r.costs, profile);
+          rows.push_back(r);
+        } catch (const phantom::InvalidArgument& e) {
+          skipped.push_back({name + (strategy == phantom::Strategy::pp ? " k=" + std::to_string(k) : "") +
+                                 " p=" + std::to_string(p),
+                             e.what()});
+        }
+      }
+  }
+  return rows;
+}
+
+inline std::string label(const Row& r) {
+  std::string s = phantom::to_string(r.costs.input.strategy);
+  if (r.costs.input.strategy == phantom::Strategy::pp) s += " k=" + std::to_string(r.costs.input.ghost);
+  return s;
+}
+
+inline void print_table(const std::vector<Row>& rows, const phantom::cost::DeviceProfile& profile) {
+  std::printf("profile %s: %s\n  source: %s\n", profile.name.c_str(), profile.description.c_str(),
+              profile.source.c_str());
+  std::printf("%-12s %5s %13s %11s %10s %10s %11s %9s %9s %9s %10s %11s\n", "strategy", "p",
+              "params", "params/rank", "MiB/rank", "GFLOP/rk", "bytes/rank", "gemm ms", "mem ms",
+              "comm ms", "step ms", "J/step(mod)");
+  for (const auto& r : rows) {
+    const auto& c = r.costs;
+    std::printf("%-12s %5d %13.0f %11.0f %10.2f %10.4f %11.0f %9.3f %9.3f %9.3f %10.3f %11.4g%s\n",
+                label(r).c_str(), c.input.ranks, c.parameters_global, c.parameters_rank,
+                c.memory_bytes() / 1048576.0, c.flops / 1e9, c.bytes, 1e3 * r.time.gemm_s,
+                1e3 * r.time.memory_s, 1e3 * r.time.comm_s, 1e3 * r.time.step_s(),
+                r.time.energy_j, r.time.fits_memory ? "" : "  (does not fit in memory)");
+  }
+}
+
+inline const char* kCsvHeader =
+    "profile,strategy,ghost,ranks,width,depth,batch,parameters,parameters_per_rank,"
+    "weight_bytes,gradient_bytes,optimizer_bytes,activation_bytes,memory_bytes,flops_per_step,"
+    "bytes_per_step,gemm_s,memory_s,comm_s,step_s,energy_j,energy_source,fits_memory";
+
+inline void write_csv_row(std::ostream& out, const Row& r, const std::string& profile) {
+  const auto& c = r.costs;
+  const bool pp = c.input.strategy == phantom::Strategy::pp;
+  out << profile << ',' << phantom::to_string(c.input.strategy) << ','
+      << (pp ? std::to_string(c.input.ghost) : std::string()) << ',' << c.input.ranks << ','
+      << c.input.width << ',' << c.input.depth << ',' << c.input.batch << ','
+      << c.parameters_global << ',' << c.parameters_rank << ',' << c.weight_bytes << ','
+      << c.gradient_bytes << ',' << c.optimizer_bytes << ',' << c.activation_bytes << ','
+      << c.memory_bytes() << ',' << c.flops << ',' << c.bytes << ',' << r.time.gemm_s << ','
+      << r.time.memory_s << ',' << r.time.comm_s << ',' << r.time.step_s() << ','
+      << r.time.energy_j << ",model," << (r.time.fits_memory ? 1 : 0) << '\n';
+}
+
+}  // namespace phantom_cost

@@ -1,0 +1,194 @@
+#include "phantom/cost/network_costs.hpp"
+
+#include "phantom/model/distributed_ffn.hpp"
+
+namespace phantom::cost {
+
+const char* to_string(CollectiveKind c) {
+  switch (c) {
+    case CollectiveKind::allgather: return "allgather";
+    case CollectiveKind::reduce_scatter: return "reduce_scatter";
+    case CollectiveKind::allreduce: return "allreduce";
+  }
+  return "?";
+}
+
+double CollectiveCall::bytes(int p, std::size_t scalar_bytes) const {
+  const double s = double(scalar_bytes);
+  if (kind == CollectiveKind::allreduce) return 2.0 * (p - 1) * values / p * s;
+  return (p - 1) * values * s;
+}
+
+namespace {
+
+double sum_flops(const std::vector<GemmShape>& gemms) {
+  double f = 0;
+  for (const auto& g : gemms) f += g.flops();
+  return f;
+}
+
+double sum_bytes(const std::vector<CollectiveCall>& calls, int p, std::size_t s) {
+  double b = 0;
+  for (const auto& c : calls) b += c.bytes(p, s);
+  return b;
+}
+
+std::string layer_label(std::size_t l) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "layer_%03zu", l);
+  return buf;
+}
+
+LayerCost named(std::string name, std::string kind) {
+  LayerCost c;
+  c.name = std::move(name);
+  c.kind = std::move(kind);
+  return c;
+}
+
+// z, y and delta of n_out features (identity: y is z), and the
+// element-wise passes over them: bias add (2), activation (2), activation
+// derivative (3), bias gradient (1) values per output value; identity skips
+// the activation passes.
+void add_activated_output(LayerCost& c, double batch, double n_out, bool identity) {
+  c.activation_values += batch * n_out * (identity ? 2.0 : 3.0);
+  c.elementwise_values += batch * n_out * (identity ? 3.0 : 8.0);
+}
+
+LayerCost input_layer(const CostInput& in, double B, double m) {
+  LayerCost c = named(layer_label(0), "input");
+  const double n_in = double(in.input_dim);
+  c.parameters_global = double(in.width) * (n_in + 1);
+  c.parameters_rank = m * (n_in + 1);
+  c.forward_gemms = {{B, m, n_in}};    // z = x W_r^T
+  c.backward_gemms = {{m, n_in, B}};   // dW_r = delta_r^T x (no dx)
+  add_activated_output(c, B, m, in.activation == "identity");
+  c.activation_values += B * n_in;     // the dense layer's dx buffer
+  return c;
+}
+
+// Column-parallel hidden layer (dense at p = 1, Megatron's second of a pair):
+// dx is all-reduced when p > 1.
+LayerCost column_layer(const CostInput& in, std::size_t l, double B, double m, const char* kind) {
+  const double n = double(in.width);
+  const int p = in.ranks;
+  LayerCost c = named(layer_label(l), kind);
+  c.parameters_global = n * (n + 1);
+  c.parameters_rank = m * (n + 1);
+  c.forward_gemms = {{B, m, n}};
+  c.backward_gemms = {{B, n, m}, {m, n, B}};  // dx partial, dW
+  if (p > 1) {
+    c.backward_collectives = {{CollectiveKind::allreduce, B * n}};
+    c.activation_values += B * n;  // the all-reduced dx
+  }
+  add_activated_output(c, B, m, in.activation == "identity");
+  c.activation_values += B * n;  // dx partial
+  return c;
+}
+
+// Row-parallel layer (Megatron's first of a pair, and the output layer).
+LayerCost row_layer(const CostInput& in, std::size_t l, double B, double m, double n_out,
+                    bool identity, const char* kind) {
+  LayerCost c = named(layer_label(l), kind);
+  const double n_in = double(in.width);
+  c.parameters_global = n_out * n_in + n_out;
+  c.parameters_rank = n_out * m + n_out;  // the bias is replicated
+  c.forward_gemms = {{B, n_out, m}};
+  c.backward_gemms = {{n_out, m, B}, {B, m, n_out}};  // dW_r, dx_r
+  if (in.ranks > 1) c.forward_collectives = {{CollectiveKind::allreduce, B * n_out}};
+  add_activated_output(c, B, n_out, identity);
+  c.activation_values += B * n_out + B * m;  // partial sum, dx
+  return c;
+}
+
+LayerCost phantom_layer(const CostInput& in, std::size_t l, double B, double m) {
+  const double p = in.ranks, k = double(in.ghost);
+  LayerCost c = named(layer_label(l), "pp");
+  c.parameters_rank = m * m + m + k * m + (p - 1) * k * m;
+  c.parameters_global = p * c.parameters_rank;
+  c.forward_gemms = {{B, k, m}, {B, m, m}};  // g = x C^T, x W^T
+  // h = delta D_r, dW, dC = psi^T x, dx = delta W, dx += psi C
+  c.backward_gemms = {{m, m, B}, {k, m, B}, {B, m, m}, {B, m, k}};
+  if (p > 1) {
+    c.forward_gemms.push_back({B, m, (p - 1) * k});      // sum_s g_s D_{r,s}^T
+    c.backward_gemms.push_back({B, (p - 1) * k, m});     // h_{r->s} = delta D_{r,s}
+    c.backward_gemms.push_back({m, (p - 1) * k, B});     // dD_{r,s} = delta^T g_s
+  }
+  c.forward_collectives = {{CollectiveKind::allgather, B * k}};
+  c.backward_collectives = {{CollectiveKind::reduce_scatter, B * k}};
+  add_activated_output(c, B, m, in.activation == "identity");
+  c.activation_values += B * (k + 2 * p * k + k + m);  // g, ghosts, h, psi, dx
+  return c;
+}
+
+LayerCost tensor_parallel_layer(const CostInput& in, std::size_t l, double B, double m) {
+  const double n = double(in.width);
+  LayerCost c = named(layer_label(l), "tp");
+  c.parameters_global = n * n + n;
+  c.parameters_rank = m * n + m;
+  c.forward_gemms = {{B, m, m}};  // own block, overlapped with the gather
+  if (in.ranks > 1) c.forward_gemms.push_back({B, m, n - m});
+  c.backward_gemms = {{B, n, m}, {m, n, B}};  // P = delta W_r, dW = delta^T X
+  c.forward_collectives = {{CollectiveKind::allgather, B * m}};
+  c.backward_collectives = {{CollectiveKind::reduce_scatter, B * m}};
+  add_activated_output(c, B, m, in.activation == "identity");
+  c.activation_values += B * (2 * n + m);  // gathered, partial dx, dx
+  return c;
+}
+
+}  // namespace
+
+double LayerCost::forward_flops() const { return sum_flops(forward_gemms); }
+double LayerCost::backward_flops() const { return sum_flops(backward_gemms); }
+double LayerCost::bytes(int p, std::size_t s) const {
+  return sum_bytes(forward_collectives, p, s) + sum_bytes(backward_collectives, p, s);
+}
+
+NetworkCosts network_costs(const CostInput& in) {
+  if (in.ranks < 1) throw InvalidArgument("ranks must be at least 1");
+  if (in.batch < 1) throw InvalidArgument("batch must be at least 1");
+  NetworkConfig config;
+  config.shape = {in.input_dim, in.width, in.depth, in.output_dim};
+  config.strategy = in.strategy;
+  config.ghost = in.ghost;
+  config.activation = parse_activation(in.activation);
+  validate(config, in.ranks);
+  if (in.optimizer != "adam" && in.optimizer != "sgd")
+    throw InvalidArgument("unknown optimizer '" + in.optimizer + "' (allowed: sgd, adam)");
+
+  NetworkCosts out;
+  out.input = in;
+  const double B = double(in.batch), m = double(in.width / std::size_t(in.ranks));
+  out.layers.push_back(input_layer(in, B, m));
+  for (std::size_t l = 1; l <= in.depth; ++l) {
+    switch (in.strategy) {
+      case Strategy::dense: out.layers.push_back(column_layer(in, l, B, m, "dense")); break;
+      case Strategy::pp: out.layers.push_back(phantom_layer(in, l, B, m)); break;
+      case Strategy::tp: out.layers.push_back(tensor_parallel_layer(in, l, B, m)); break;
+      case Strategy::megatron:
+        out.layers.push_back(l % 2 == 1 ? row_layer(in, l, B, m, double(in.width),
+                                                    in.activation == "identity", "megatron-row")
+                                        : column_layer(in, l, B, m, "megatron-column"));
+        break;
+    }
+  }
+  out.layers.push_back(
+      row_layer(in, in.depth + 1, B, m, double(in.output_dim), true, "output"));
+
+  const double s = double(in.scalar_bytes);
+  const double state_per_parameter = in.optimizer == "adam" ? 2.0 : 1.0;
+  for (const auto& c : out.layers) {
+    out.parameters_global += c.parameters_global;
+    out.parameters_rank += c.parameters_rank;
+    out.flops += c.forward_flops() + c.backward_flops();
+    out.bytes += c.bytes(in.ranks, in.scalar_bytes);
+    out.activation_bytes += c.activation_values * s;
+  }
+  out.weight_bytes = out.gradient_bytes = out.parameters_rank * s;
+  out.optimizer_bytes = state_per_parameter * out.parameters_rank * s;
+  // adam reads p, g, m, v and writes p, m, v; sgd reads p, g, v, writes p, v
+  out.optimizer_values = (in.optimizer == "adam" ? 7.0 : 5.0) * out.parameters_rank;
+  return out;
+}
+
+}  // namespace phantom::cost
