@@ -8,7 +8,16 @@
 // steps of 15 MHz (set_graphics_clock_step changes the step, e.g. to make a
 // list longer than a caller's first guess). Locked clocks need "root": turn
 // that off with fake_nvml_set_permission_denied(1).
+//
+// For the clock controller's tests: the lock and reset entry points count
+// their calls, can log each lock and reset to a file (a forked child's state
+// outlives it there; written with open/write only, since the controller
+// resets from a signal handler), and can raise a signal from inside a lock.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -37,6 +46,9 @@ struct State {
   int fail_code = 0;
   bool permission_denied = false;
   unsigned graphics_step = 15;
+  unsigned lock_calls = 0, reset_calls = 0;  // every call, failed ones too
+  char event_log[512] = {};                  // empty: no log
+  int raise_in_lock = 0;                     // signal for the next lock to raise
   State() {
     for (unsigned i = 0; i < max_devices; ++i) gpus[i].handle.index = i;
   }
@@ -68,6 +80,29 @@ int copy_list(const std::vector<unsigned>& list, unsigned* count, unsigned* out)
   if (!out) return invalid_argument;
   std::copy(list.begin(), list.end(), out);
   return success;
+}
+
+// Appends "<word> <n>..." and a newline to the event log, if one is set.
+void log_event(const char* word, const unsigned* numbers, int count) {
+  if (!state.event_log[0]) return;
+  char line[128];
+  std::size_t n = 0;
+  for (const char* c = word; *c && n < 64; ++c) line[n++] = *c;
+  for (int i = 0; i < count; ++i) {
+    char digits[12];
+    int d = 0;
+    unsigned v = numbers[i];
+    do digits[d++] = static_cast<char>('0' + v % 10);
+    while ((v /= 10) && d < 12);
+    line[n++] = ' ';
+    while (d) line[n++] = digits[--d];
+  }
+  line[n++] = '\n';
+  const int fd = ::open(state.event_log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) return;
+  const ssize_t written = ::write(fd, line, n);  // a short write shows in the test's log
+  (void)written;
+  ::close(fd);
 }
 
 // Every entry point but init, shutdown and error strings starts with this.
@@ -153,6 +188,7 @@ int nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_st* device, unsigned memory_
 }
 
 int nvmlDeviceSetGpuLockedClocks(nvmlDevice_st* device, unsigned min_mhz, unsigned max_mhz) {
+  ++state.lock_calls;
   FAKE_NVML_ENTER("nvmlDeviceSetGpuLockedClocks");
   Gpu* g = gpu(device);
   if (!g) return invalid_argument;
@@ -160,15 +196,26 @@ int nvmlDeviceSetGpuLockedClocks(nvmlDevice_st* device, unsigned min_mhz, unsign
   if (min_mhz > max_mhz || min_mhz < min_graphics_mhz || max_mhz > 1980) return invalid_argument;
   g->locked_min = min_mhz;
   g->locked_max = max_mhz;
+  const unsigned logged[] = {device->index, min_mhz, max_mhz};
+  log_event("lock", logged, 3);
+  if (const int sig = state.raise_in_lock) {  // a signal arriving mid-call
+    state.raise_in_lock = 0;
+    std::raise(sig);
+    const unsigned raised[] = {static_cast<unsigned>(sig)};
+    log_event("raised", raised, 1);  // only if the process survived the raise
+  }
   return success;
 }
 
 int nvmlDeviceResetGpuLockedClocks(nvmlDevice_st* device) {
+  ++state.reset_calls;
   FAKE_NVML_ENTER("nvmlDeviceResetGpuLockedClocks");
   Gpu* g = gpu(device);
   if (!g) return invalid_argument;
   if (state.permission_denied) return no_permission;
   g->locked_min = g->locked_max = 0;
+  const unsigned logged[] = {device->index};
+  log_event("reset", logged, 1);
   return success;
 }
 
@@ -219,6 +266,26 @@ unsigned fake_nvml_locked_graphics_clock(unsigned device) {
 }
 unsigned fake_nvml_locked_graphics_min(unsigned device) {
   return device < max_devices ? state.gpus[device].locked_min : 0;
+}
+
+// Calls of nvmlDeviceSetGpuLockedClocks / nvmlDeviceResetGpuLockedClocks
+// since the last fake_nvml_reset, failed ones included.
+unsigned fake_nvml_lock_calls() {
+  return state.lock_calls;
+}
+unsigned fake_nvml_reset_calls() {
+  return state.reset_calls;
+}
+// Log every successful lock ("lock <gpu> <min> <max>") and reset ("reset
+// <gpu>") by appending a line to `path`; nullptr or "" stops logging.
+void fake_nvml_set_event_log(const char* path) {
+  state.event_log[0] = '\0';
+  if (path && std::strlen(path) < sizeof state.event_log) std::strcpy(state.event_log, path);
+}
+// The next successful nvmlDeviceSetGpuLockedClocks raises `sig` after locking,
+// then logs "raised <sig>" if the process is still there.
+void fake_nvml_raise_in_next_lock(int sig) {
+  state.raise_in_lock = sig;
 }
 
 }  // extern "C"
