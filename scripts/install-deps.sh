@@ -12,7 +12,12 @@ packages=(
   libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-h5py                                           # tests read checkpoints and data as users would
+  gnuplot-nox                                            # phantom-plan --png draws the frontier
 )
+# --studies: also what perf/studies/run_studies.py needs to draw its plots.
+if [ "${1:-}" = "--studies" ]; then
+  packages+=(python3-matplotlib)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -50,6 +50,7 @@ std::vector<DeviceProfile> builtin_profiles() {
   h100.ranks_per_node = 8;
   h100.intra_node = {5e-6, 450e9};
   h100.inter_node = {10e-6, 50e9};
+  h100.clocks_mhz = {1980, 1830, 1680, 1530, 1380, 1230, 1080, 930};
 
   DeviceProfile a100;
   a100.name = "a100-sxm";
@@ -65,6 +66,7 @@ std::vector<DeviceProfile> builtin_profiles() {
   a100.ranks_per_node = 8;
   a100.intra_node = {5e-6, 300e9};
   a100.inter_node = {10e-6, 25e9};
+  a100.clocks_mhz = {1410, 1305, 1200, 1095, 990, 885, 780};
 
   DeviceProfile mi250x;
   mi250x.name = "mi250x-gcd";
@@ -81,6 +83,7 @@ std::vector<DeviceProfile> builtin_profiles() {
   mi250x.ranks_per_node = 8;
   mi250x.intra_node = {5e-6, 50e9};
   mi250x.inter_node = {10e-6, 12.5e9};
+  mi250x.clocks_mhz = {1700, 1550, 1400, 1250, 1100, 950, 800};
   return {cpu, h100, a100, mi250x};
 }
 
@@ -131,6 +134,15 @@ DeviceProfile load_profile(const std::string& name_or_path) {
                   positive(t, "intra_bandwidth_bytes_s", name_or_path)};
   p.inter_node = {positive(t, "inter_alpha_s", name_or_path, true),
                   positive(t, "inter_bandwidth_bytes_s", name_or_path)};
+  if (const auto* clocks = t.get_as<toml::array>("clocks_mhz")) {
+    for (const auto& c : *clocks) {
+      const auto v = c.value<std::int64_t>();
+      if (!v || *v <= 0 || (!p.clocks_mhz.empty() && *v >= p.clocks_mhz.back()))
+        throw InvalidArgument(name_or_path +
+                              ": 'clocks_mhz' must be positive integers, highest first");
+      p.clocks_mhz.push_back(int(*v));
+    }
+  }
   return p;
 }
 
@@ -149,6 +161,11 @@ void save_profile(const DeviceProfile& p, const std::string& path) {
                 {"intra_bandwidth_bytes_s", p.intra_node.bandwidth_bytes_s},
                 {"inter_alpha_s", p.inter_node.alpha_s},
                 {"inter_bandwidth_bytes_s", p.inter_node.bandwidth_bytes_s}};
+  if (!p.clocks_mhz.empty()) {
+    toml::array clocks;
+    for (int c : p.clocks_mhz) clocks.push_back(c);
+    t.insert("clocks_mhz", clocks);
+  }
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);

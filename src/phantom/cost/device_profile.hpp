@@ -31,6 +31,9 @@ struct DeviceProfile {
   double memory_capacity_bytes = 0;  // per rank, 0 = not checked
   int ranks_per_node = 1;            // beyond it, collectives use the inter-node link
   Link intra_node, inter_node;
+  // Graphics clocks the planner may choose from, highest first (MHz); empty
+  // when the clock cannot be controlled (this CPU).
+  std::vector<int> clocks_mhz;
 
   double gemm_rate(double rows, double cols, double inner) const;
   // The link a ring over p ranks is limited by.
