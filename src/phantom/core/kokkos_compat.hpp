@@ -8,6 +8,7 @@ namespace phantom::math {
 using Kokkos::erf;
 using Kokkos::exp;
 using Kokkos::fabs;
+using Kokkos::floor;
 using Kokkos::log;
 using Kokkos::sqrt;
 using Kokkos::tanh;
@@ -15,6 +16,7 @@ using Kokkos::tanh;
 using Kokkos::Experimental::erf;
 using Kokkos::Experimental::exp;
 using Kokkos::Experimental::fabs;
+using Kokkos::Experimental::floor;
 using Kokkos::Experimental::log;
 using Kokkos::Experimental::sqrt;
 using Kokkos::Experimental::tanh;

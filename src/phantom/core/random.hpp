@@ -27,6 +27,13 @@ inline std::uint64_t ghost(std::size_t layer) {
 inline std::uint64_t decompress(std::size_t layer) {
   return ghost(layer) + 1;
 }
+// Compression autoencoders (compress/autoencoder.hpp): encoder and decoder.
+inline std::uint64_t ae_encoder(std::size_t layer) {
+  return (1ull << 33) + 2 * std::uint64_t(layer);
+}
+inline std::uint64_t ae_decoder(std::size_t layer) {
+  return ae_encoder(layer) + 1;
+}
 // Synthetic data sets.
 constexpr std::uint64_t kTeacherInputs = 1ull << 40, kTeacherA = kTeacherInputs + 1,
                         kTeacherB = kTeacherInputs + 2, kTeacherNoise = kTeacherInputs + 3;

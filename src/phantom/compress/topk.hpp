@@ -1,0 +1,110 @@
+// TopK sparsification of a (rows x cols) message: the K = topk_count(fraction,
+// rows cols) values of largest magnitude (ties: the lower index), sent as K
+// Scalars followed by K int32 indices (column-major positions in the
+// message, ascending). The receiver scatters them into zeros (or adds them).
+//
+// Error feedback (optional): the sender keeps what it dropped, r = v - sparse(v)
+// with v = x + r_previous, and adds it to its next message of the same shape
+// (a new batch size starts from zero). The remainder lives in this object, not
+// in checkpoints: a restarted run starts with no remainder.
+//
+// Selection is staged through the host (a copy of the message, nth_element):
+// a device-wide selection is not worth its complexity for the message sizes
+// here. Decoding runs on the message's own memory space.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "phantom/compress/compression_config.hpp"
+#include "phantom/compress/quantize.hpp"
+#include "phantom/core/error.hpp"
+
+namespace phantom {
+
+template <class Scalar>
+class TopK {
+ public:
+  TopK(double fraction, bool error_feedback) : fraction_(fraction), feedback_(error_feedback) {}
+
+  std::size_t count(std::size_t rows, std::size_t cols) const {
+    return topk_count(fraction_, rows * cols);
+  }
+  std::size_t bytes(std::size_t rows, std::size_t cols) const {
+    return count(rows, cols) * (sizeof(Scalar) + sizeof(std::int32_t));
+  }
+
+  // Encodes x (rows x cols) into out (bytes(rows, cols) bytes).
+  template <class In, class Bytes>
+  void encode(const In& x, const Bytes& out) {
+    const std::size_t rows = x.extent(0), cols = x.extent(1), n = rows * cols;
+    const std::size_t k = count(rows, cols);
+    if (n > std::size_t(INT32_MAX))
+      throw InvalidArgument("topk: a message of " + std::to_string(n) +
+                            " values does not fit int32 indices");
+    Kokkos::View<Scalar**, Kokkos::LayoutLeft, Kokkos::HostSpace> v("phantom::topk::v", rows, cols);
+    Kokkos::deep_copy(v, x);
+    if (feedback_) {
+      if (remainder_.size() != n) remainder_.assign(n, Scalar(0));
+      for (std::size_t i = 0; i < n; ++i) v.data()[i] += remainder_[i];
+    }
+    const Scalar* val = v.data();
+    index_.resize(n);
+    std::iota(index_.begin(), index_.end(), std::int32_t(0));
+    auto larger = [val](std::int32_t a, std::int32_t b) {
+      const Scalar fa = val[a] < 0 ? -val[a] : val[a], fb = val[b] < 0 ? -val[b] : val[b];
+      return fa > fb || (fa == fb && a < b);
+    };
+    if (k < n) std::nth_element(index_.begin(), index_.begin() + k, index_.end(), larger);
+    std::sort(index_.begin(), index_.begin() + k);
+
+    host_.resize(bytes(rows, cols));
+    for (std::size_t i = 0; i < k; ++i) {
+      std::memcpy(&host_[i * sizeof(Scalar)], &val[index_[i]], sizeof(Scalar));
+      std::memcpy(&host_[k * sizeof(Scalar) + i * sizeof(std::int32_t)], &index_[i],
+                  sizeof(std::int32_t));
+    }
+    if (feedback_) {
+      for (std::size_t i = 0; i < n; ++i) remainder_[i] = val[i];
+      for (std::size_t i = 0; i < k; ++i) remainder_[index_[i]] = Scalar(0);
+    }
+    Kokkos::View<unsigned char*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(
+        host_.data(), host_.size());
+    Kokkos::deep_copy(out, h);
+  }
+
+  // Decodes in (from encode) into out (rows x cols): out = sparse, or out +=
+  // sparse when accumulate.
+  template <class Bytes, class Out>
+  void decode(const Bytes& in, const Out& out, bool accumulate) const {
+    using Exec = typename Out::execution_space;
+    const std::size_t rows = out.extent(0), k = count(rows, out.extent(1));
+    if (!accumulate) Kokkos::deep_copy(out, Scalar(0));
+    Kokkos::parallel_for(  // indices are distinct: no two threads write one element
+        "phantom::compress::topk_decode", Kokkos::RangePolicy<Exec>(0, k),
+        KOKKOS_LAMBDA(const std::size_t i) {
+          const Scalar v = quantize_detail::load<Scalar>(in, i * sizeof(Scalar));
+          const std::size_t at = std::size_t(quantize_detail::load<std::int32_t>(
+              in, k * sizeof(Scalar) + i * sizeof(std::int32_t)));
+          out(at % rows, at / rows) += v;
+        });
+  }
+
+  // The remainder error feedback carries into the next message (column-major;
+  // empty before the first message or without error feedback).
+  const std::vector<Scalar>& remainder() const { return remainder_; }
+
+ private:
+  double fraction_;
+  bool feedback_;
+  std::vector<Scalar> remainder_;
+  std::vector<std::int32_t> index_;
+  std::vector<unsigned char> host_;
+};
+
+}  // namespace phantom
