@@ -149,7 +149,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
                                 std::uint64_t(deck.data.seed));
   M xb("x", batch, config.shape.input_dim), yb("y", batch, config.shape.output_dim);
 
-  RunReport report(deck, comm.size(), net.global_parameter_count(), net.bytes_per_sample() * batch,
+  RunReport report(deck, comm.size(), net.global_parameter_count(), net.bytes_per_step(batch),
                    net.flops_per_sample() * batch);
   report.open_metrics(root, first_step > 0);
   if (root) report.print_header(first_step);

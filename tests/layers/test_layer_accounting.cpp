@@ -57,7 +57,7 @@ TEST_P(Accounting, CountersEqualFormulas) {
 
   EXPECT_EQ(net.global_parameter_count(), expected_params);
   EXPECT_DOUBLE_EQ(net.flops_per_sample(), expected_flops);
-  EXPECT_DOUBLE_EQ(net.bytes_per_sample() * B, expected_bytes);
+  EXPECT_DOUBLE_EQ(net.bytes_per_step(B), expected_bytes);
 
   phantom::OptimizerConfig oc;
   phantom::Optimizer<double, Space> opt(oc);

@@ -6,9 +6,15 @@
 //                                               overlapped with dW_r
 // The network's input layer (no dx) and Megatron's second hidden layer of a
 // pair. At p = 1 it is a plain dense layer.
+// Compression (compress/, docs/compression.md): the backward all-reduce can be
+// a compressed all-reduce (quantization or topk; blocking, so dW is computed
+// after it rather than under it).
 #pragma once
 
+#include <memory>
+
 #include "phantom/comm/communicator.hpp"
+#include "phantom/compress/compressed_collectives.hpp"
 #include "phantom/core/profiling.hpp"
 #include "phantom/layers/dense_layer.hpp"
 #include "phantom/layers/distributed_layer.hpp"
@@ -22,13 +28,21 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
 
   ColumnParallelLayer(Communicator& comm, std::size_t n_in, std::size_t n_out,
                       Activation activation, std::size_t layer, bool input_gradient,
-                      const std::string& region)
+                      const std::string& region, const CompressionConfig& compression = {})
       : comm_(comm),
         local_(n_in, shard_size(n_out, comm.size(), "layer width"), activation, layer_name(layer)),
         layer_(layer),
         n_out_(n_out),
         input_gradient_(input_gradient),
-        region_(region) {}
+        region_(region) {
+    if (!input_gradient || !compression.applies(layer, false)) return;
+    if (compression.method == CompressionMethod::ae)
+      throw InvalidArgument(local_.name() +
+                            ": compression method 'ae' compresses forward activations only");
+    compression_ = compression;
+    allreduce_ = std::make_unique<CompressedAllReduce<Scalar, Space>>(compression,
+                                                                      local_.name() + ".allreduce");
+  }
 
   void initialize(std::uint64_t seed) override {
     local_.initialize_rows_of(seed, layer_, std::size_t(comm_.rank()) * local_.n_out(), n_out_);
@@ -53,6 +67,11 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
     }
     if (dx_.extent(0) != partial.extent(0))
       dx_ = M(local_.name() + ".dx_sum", partial.extent(0), partial.extent(1));
+    if (allreduce_) {
+      allreduce_->run(comm_, partial, dx_);
+      local_.backward_weights();
+      return dx_;
+    }
     auto request = comm_.iallreduce(partial, dx_);
     local_.backward_weights();
     request.wait();
@@ -72,9 +91,12 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
   double backward_flops_per_sample() const override {
     return local_.backward_flops_per_sample(input_gradient_);
   }
-  double bytes_per_sample() const override {
-    const int p = comm_.size();
-    return input_gradient_ ? 2.0 * (p - 1) * double(local_.n_in()) / p * sizeof(Scalar) : 0.0;
+  // The backward all-reduce of (batch x n_in), plain or compressed; none
+  // without input gradient.
+  double bytes_per_step(std::size_t batch) const override {
+    if (!input_gradient_) return 0.0;
+    return compressed_allreduce_bytes(compression_, batch, local_.n_in(), sizeof(Scalar),
+                                      comm_.size());
   }
   const std::string& name() const override { return local_.name(); }
   DenseLayer<Scalar, Space>& local() { return local_; }
@@ -86,6 +108,8 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
   bool input_gradient_;
   std::string region_;
   M dx_;
+  CompressionConfig compression_;  // method none: plain all-reduce
+  std::unique_ptr<CompressedAllReduce<Scalar, Space>> allreduce_;
 };
 
 }  // namespace phantom

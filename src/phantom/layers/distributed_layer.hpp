@@ -35,9 +35,11 @@ class DistributedLayer {
   // GEMM FLOPs per sample on this rank.
   virtual double forward_flops_per_sample() const = 0;
   virtual double backward_flops_per_sample() const = 0;
-  // Logical bytes this rank receives per sample, forward + backward, with the
-  // communicator's ring definitions (docs/communicators.md).
-  virtual double bytes_per_sample() const = 0;
+  // Logical bytes this rank receives in one training step (forward + backward)
+  // on a batch of `batch` samples, with the communicator's ring definitions
+  // (docs/communicators.md). Per step, not per sample: compressed messages
+  // carry per-message parts (quantization scales, TopK's rounded K).
+  virtual double bytes_per_step(std::size_t batch) const = 0;
   virtual const std::string& name() const = 0;
 };
 

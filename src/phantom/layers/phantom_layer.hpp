@@ -145,7 +145,9 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     return 4.0 * m_ * m_ + 4.0 * (p_ - 1) * k_ * m_ + 4.0 * k_ * m_;
   }
   // all-gather of k and reduce-scatter to k: 2 (p-1) k
-  double bytes_per_sample() const override { return 2.0 * (p_ - 1) * k_ * sizeof(Scalar); }
+  double bytes_per_step(std::size_t batch) const override {
+    return 2.0 * (p_ - 1) * k_ * batch * sizeof(Scalar);
+  }
   const std::string& name() const override { return name_; }
 
   std::size_t ghost_count() const { return k_; }

@@ -9,11 +9,17 @@
 //             P = delta_r W_r                     (B x n) partial input gradient
 //             dx_r = reduce-scatter(P)            (p-1) m per sample
 //             dW_r = delta_r^T X, db_r            overlapped with the reduce-scatter
+// Compression (compress/, docs/compression.md): the all-gather of x can travel
+// quantized or TopK (this rank's own block stays exact; dW uses the decoded X
+// the forward used), and the reduce-scatter of P as an all-to-all of
+// compressed blocks (not overlapped: the all-to-all is blocking).
 #pragma once
 
 #include <cmath>
+#include <memory>
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/compress/compressed_collectives.hpp"
 #include "phantom/core/activation.hpp"
 #include "phantom/core/bias.hpp"
 #include "phantom/core/gemm.hpp"
@@ -31,8 +37,10 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   using M = Matrix<Scalar, Space>;
   using V = Vector<Scalar, Space>;
 
+  // compression: the network's settings; this layer compresses the messages
+  // they select for hidden layer `layer` (quantization or topk only).
   TensorParallelLayer(Communicator& comm, std::size_t width, Activation activation,
-                      std::size_t layer)
+                      std::size_t layer, const CompressionConfig& compression = {})
       : comm_(comm),
         name_(layer_name(layer)),
         out_(name_, activation),
@@ -41,7 +49,22 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
         weight_(name_ + ".weight", m_, width),
         bias_(name_ + ".bias", m_),
         dweight_(name_ + ".dweight", m_, width),
-        dbias_(name_ + ".dbias", m_) {}
+        dbias_(name_ + ".dbias", m_) {
+    if (compression.method == CompressionMethod::ae)
+      throw InvalidArgument(name_ +
+                            ": compression method 'ae' needs strategy 'megatron' (the autoencoder "
+                            "commutes with an all-reduce, not with tp's all-gather)");
+    if (compression.applies(layer, true)) {
+      forward_compression_ = compression;
+      gather_ = std::make_unique<CompressedAllGather<Scalar, Space>>(compression, true,
+                                                                     name_ + ".gather");
+    }
+    if (compression.applies(layer, false)) {
+      backward_compression_ = compression;
+      scatter_ =
+          std::make_unique<CompressedReduceScatter<Scalar, Space>>(compression, name_ + ".scatter");
+    }
+  }
 
   // Rows [r m, (r+1) m) of the global layer: the same values at every p.
   void initialize(std::uint64_t seed) override {
@@ -56,10 +79,17 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     require_equal(x.extent(1), m_, name_ + " forward", "input columns", "shard width");
     resize(x.extent(0));
     const std::size_t r0 = own_begin(), r1 = r0 + m_;
-    auto gather = comm_.iallgather(x, gathered_);
+    Request gather;
+    if (gather_)
+      gather_->start(comm_, x, gathered_);
+    else
+      gather = comm_.iallgather(x, gathered_);
     const M z = out_.z();
     gemm("N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z);  // own block
-    gather.wait();
+    if (gather_)
+      gather_->finish();
+    else
+      gather.wait();
     if (r0 > 0)
       gemm("N", "T", Scalar(1), columns(gathered_, 0, r0), columns(weight_, 0, r0), Scalar(1), z);
     if (r1 < width())
@@ -75,7 +105,11 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
     const M delta = out_.delta(dy);
     gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
-    auto scatter = comm_.ireduce_scatter(partial_dx_, dx_);
+    Request scatter;
+    if (scatter_)
+      scatter_->run(comm_, partial_dx_, dx_);  // blocking: all-to-all has no non-blocking form
+    else
+      scatter = comm_.ireduce_scatter(partial_dx_, dx_);
     gemm("T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);  // dW_r = delta_r^T X
     bias_gradient<Space>(delta, dbias_);
     scatter.wait();
@@ -92,8 +126,12 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   std::size_t global_parameter_count() const override { return width() * width() + width(); }
   double forward_flops_per_sample() const override { return 2.0 * m_ * width(); }
   double backward_flops_per_sample() const override { return 4.0 * m_ * width(); }
-  double bytes_per_sample() const override {
-    return 2.0 * (comm_.size() - 1) * double(m_) * sizeof(Scalar);
+  // (p-1) blocks of (batch x m) gathered forward and reduce-scattered
+  // backward, each block of compressed_bytes() where compressed.
+  double bytes_per_step(std::size_t batch) const override {
+    const int p = comm_.size();
+    return compressed_allgather_bytes(forward_compression_, batch, m_, sizeof(Scalar), p) +
+           compressed_reduce_scatter_bytes(backward_compression_, batch, m_, sizeof(Scalar), p);
   }
   const std::string& name() const override { return name_; }
   std::size_t width() const { return weight_.extent(1); }
@@ -122,6 +160,9 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   M dweight_;
   V dbias_;
   M gathered_, partial_dx_, dx_;
+  CompressionConfig forward_compression_, backward_compression_;  // method none: plain
+  std::unique_ptr<CompressedAllGather<Scalar, Space>> gather_;
+  std::unique_ptr<CompressedReduceScatter<Scalar, Space>> scatter_;
 };
 
 }  // namespace phantom

@@ -10,6 +10,8 @@
 //   megatron: pairs of a row-parallel layer (sharded -> replicated, all-reduce
 //             forward) and a column-parallel layer (replicated -> sharded,
 //             all-reduce backward); depth must be even
+// tp and megatron can compress their hidden layers' messages (config.compression,
+// docs/compression.md); the input and output layers are never compressed.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/compress/compression_config.hpp"
 #include "phantom/core/loss.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/layers/column_parallel_layer.hpp"
@@ -35,6 +38,7 @@ struct NetworkConfig {
   Strategy strategy = Strategy::pp;
   std::size_t ghost = 16;  // k, pp only
   Activation activation = Activation::relu;
+  CompressionConfig compression;  // tp and megatron hidden layers only
 };
 
 // Throws InvalidArgument naming the problem if the network cannot be built on p ranks.
@@ -50,6 +54,22 @@ inline void validate(const NetworkConfig& c, int p) {
                           std::to_string(s.depth));
   if (c.strategy == Strategy::pp && c.ghost == 0)
     throw InvalidArgument("strategy 'pp' needs ghost >= 1");
+  const CompressionConfig& z = c.compression;
+  if (!z.enabled()) return;
+  const std::string method = to_string(z.method);
+  if (c.strategy != Strategy::tp && c.strategy != Strategy::megatron)
+    throw InvalidArgument("compression method '" + method +
+                          "' applies to strategies 'tp' and 'megatron' only, not '" +
+                          to_string(c.strategy) + "'");
+  if (z.method == CompressionMethod::ae && c.strategy != Strategy::megatron)
+    throw InvalidArgument(
+        "compression method 'ae' needs strategy 'megatron': the autoencoder commutes with an "
+        "all-reduce, not with tp's all-gather and reduce-scatter");
+  validate(z, s.width);
+  if (z.first_layer > s.depth)
+    throw InvalidArgument("compression first_layer " + std::to_string(z.first_layer) +
+                          " is past the last hidden layer (depth " + std::to_string(s.depth) +
+                          "): nothing would be compressed");
 }
 
 template <class Scalar, class Space = DefaultSpace>
@@ -75,15 +95,16 @@ class DistributedFFN {
           add(std::make_unique<PhantomLayer<Scalar, Space>>(comm, s.width, config.ghost, act, l));
           break;
         case Strategy::tp:
-          add(std::make_unique<TensorParallelLayer<Scalar, Space>>(comm, s.width, act, l));
+          add(std::make_unique<TensorParallelLayer<Scalar, Space>>(comm, s.width, act, l,
+                                                                   config.compression));
           break;
         case Strategy::megatron:
           if (l % 2 == 1)
-            add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
-                                                                  hidden_region));
+            add(std::make_unique<RowParallelLayer<Scalar, Space>>(
+                comm, s.width, s.width, act, l, hidden_region, config.compression));
           else
-            add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
-                                                                     true, hidden_region));
+            add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(
+                comm, s.width, s.width, act, l, true, hidden_region, config.compression));
           break;
       }
     }
@@ -130,10 +151,10 @@ class DistributedFFN {
       f += layer->forward_flops_per_sample() + layer->backward_flops_per_sample();
     return f;
   }
-  // Logical bytes this rank receives per sample in one training step.
-  double bytes_per_sample() const {
+  // Logical bytes this rank receives in one training step on `batch` samples.
+  double bytes_per_step(std::size_t batch) const {
     double b = 0;
-    for (const auto& layer : layers_) b += layer->bytes_per_sample();
+    for (const auto& layer : layers_) b += layer->bytes_per_step(batch);
     return b;
   }
 
