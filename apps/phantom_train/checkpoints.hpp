@@ -71,6 +71,22 @@ inline std::string restart_mismatch(const phantom::CheckpointInfo& c, const phan
     // A pp model's blocks belong to its rank count (tp and megatron restart at any).
     differ("the rank count (pp)", num(c.ranks), num(ranks));
   }
+  // The autoencoders' weights exist only with compression.method = "ae", and
+  // their encoders (one per rank) belong to the rank count. Other compressors
+  // have no parameters and may change at a restart.
+  std::string saved_method = "none", saved_dim = num(d.compression.ae_dim);
+  try {
+    const phantom::Deck saved = phantom::parse_deck(c.deck, "checkpoint deck");
+    saved_method = saved.compression.method;
+    saved_dim = num(saved.compression.ae_dim);
+  } catch (const phantom::DeckError&) {
+    // A deck from another version: the dataset checks of the load still apply.
+  }
+  if (saved_method == "ae" || d.compression.method == "ae") {
+    differ("compression.method", saved_method, d.compression.method);
+    differ("compression.ae_dim", saved_dim, num(d.compression.ae_dim));
+    differ("the rank count (ae encoders)", num(c.ranks), num(ranks));
+  }
   return out;
 }
 

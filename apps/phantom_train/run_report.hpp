@@ -91,6 +91,11 @@ class RunReport {
         (long long)m.width, (long long)m.depth, (long long)m.output_dim, m.activation.c_str(),
         m.strategy == "pp" ? (", k = " + std::to_string(m.ghost)).c_str() : "",
         deck_.train.precision.c_str(), (long long)deck_.train.batch, parameters_);
+    const auto& z = deck_.compression;
+    if (z.method != "none")
+      std::printf(
+          "compression: %s, %s messages of hidden layers %lld and on (docs/compression.md)\n",
+          z.method.c_str(), z.messages.c_str(), (long long)z.first_layer);
     if (first_step > 0)
       std::printf("restarted from %s at step %zu\n", deck_.checkpoint.restart.c_str(), first_step);
     std::fflush(stdout);

@@ -103,6 +103,31 @@ TEST_F(CheckpointTest, RoundTripIsBitwise) {
   }
 }
 
+// Megatron with compression autoencoders: their encoders (one per rank) and
+// decoders (replicated) are parameters, so they round trip with the rest.
+TEST_F(CheckpointTest, AutoencoderWeightsRoundTrip) {
+  auto comm = phantom::make_world_communicator();
+  auto cfg = small(phantom::Strategy::megatron);
+  cfg.compression.method = phantom::CompressionMethod::ae;
+  cfg.compression.ae_dim = 4;
+  cfg.compression.messages = phantom::CompressedMessages::forward;
+  Trainer<double> a(*comm, cfg, phantom::OptimizerKind::adam);
+  a.step(0);
+  a.step(1);
+  std::size_t ae = 0;
+  for (const auto& p : a.net.parameters()) ae += p.name.find(".ae_") != std::string::npos;
+  EXPECT_EQ(ae, 2u);  // layer_001's encoder and decoder
+  const std::string path = file("ae.h5");
+  phantom::save_checkpoint(path, MPI_COMM_WORLD, a.info(2), a.net.parameters(), a.opt);
+  Trainer<double> b(*comm, cfg, phantom::OptimizerKind::adam);
+  b.net.initialize(99);
+  phantom::load_checkpoint(path, MPI_COMM_WORLD,
+                           phantom::read_checkpoint_info(path, MPI_COMM_WORLD), b.net.parameters(),
+                           b.opt);
+  EXPECT_EQ(a.state(), b.state());
+  EXPECT_EQ(a.step(2), b.step(2));
+}
+
 TEST_F(CheckpointTest, RestartIsBitwiseIdentical) {
   auto comm = phantom::make_world_communicator();
   for (auto kind : {phantom::OptimizerKind::adam, phantom::OptimizerKind::sgd}) {

@@ -75,6 +75,47 @@ TEST(Deck, BadDecksGiveClearErrors) {
       {"", {"model.wdth=8"}, "--set: unknown key 'model.wdth' (did you mean 'model.width'?)"},
       {"", {"width=8"}, "--set width=8: expected section.key=value"},
       {"", {"model.width=-3"}, "d.toml: model.width = -3: must be >= 1"},
+      // compression (docs/compression.md)
+      {"[compression]\nmethod = \"int3\"\n",
+       {},
+       "d.toml: compression.method = \"int3\": allowed: none, int8, int4, int2, fp16, bf16, topk, "
+       "ae (did you mean \"int8\"?)"},
+      {"[compression]\ntopk_fraction = 0\n",
+       {},
+       "d.toml: compression.topk_fraction = 0: must be > 0"},
+      {"[compression]\ntopk_fraction = 1.5\n",
+       {},
+       "d.toml: compression.topk_fraction = 1.5: must be <= 1"},
+      {"[compression]\nae_dim = 0\n", {}, "d.toml: compression.ae_dim = 0: must be >= 1"},
+      {"[compression]\nmessages = \"all\"\n",
+       {},
+       "d.toml: compression.messages = \"all\": allowed: forward, backward, both"},
+      {"[compression]\nmethod = \"int8\"\n",
+       {},
+       "d.toml: compression.method = \"int8\" needs model.strategy = \"tp\" or \"megatron\", not "
+       "\"pp\""},
+      {"[model]\nstrategy = \"tp\"\n[compression]\nmethod = \"ae\"\nmessages = \"forward\"\n",
+       {},
+       "d.toml: compression.method = \"ae\" needs model.strategy = \"megatron\" (the autoencoder "
+       "commutes with an all-reduce, not with tp's all-gather)"},
+      {"[model]\nstrategy = \"megatron\"\nwidth = 32\n[compression]\nmethod = \"ae\"\n"
+       "messages = \"forward\"\nae_dim = 33\n",
+       {},
+       "d.toml: compression.ae_dim = 33 must be <= model.width = 32"},
+      {"[model]\nstrategy = \"megatron\"\n[compression]\nmethod = \"ae\"\n",
+       {},
+       "d.toml: compression.method = \"ae\" compresses forward activations only: set "
+       "compression.messages = \"forward\" (got \"both\")"},
+      {"[model]\nstrategy = \"tp\"\n[compression]\nmethod = \"int4\"\nerror_feedback = true\n",
+       {},
+       "d.toml: compression.error_feedback = true needs compression.method = \"topk\", not "
+       "\"int4\""},
+      {"[compression]\nerror_feedback = true\n",
+       {},
+       "d.toml: compression.error_feedback = true needs compression.method = \"topk\""},
+      {"[model]\nstrategy = \"tp\"\n[compression]\nmethod = \"topk\"\nfirst_layer = 5\n",
+       {},
+       "d.toml: compression.first_layer = 5 is past the last hidden layer (model.depth = 4)"},
   };
   for (const auto& c : cases) {
     try {
@@ -91,6 +132,25 @@ TEST(Deck, BadDecksGiveClearErrors) {
   }
 }
 
+TEST(Deck, CompressionSettings) {
+  const phantom::Deck d = phantom::parse_deck(
+      "[model]\nstrategy = \"megatron\"\n[compression]\nmethod = \"ae\"\nae_dim = 8\n"
+      "messages = \"forward\"\nfirst_layer = 3\n",
+      "deck.toml");
+  EXPECT_EQ(d.compression.method, "ae");
+  EXPECT_EQ(d.compression.ae_dim, 8);
+  EXPECT_EQ(d.compression.messages, "forward");
+  EXPECT_EQ(d.compression.first_layer, 3);
+  const phantom::Deck e = phantom::parse_deck("", "empty");
+  EXPECT_EQ(e.compression.method, "none");
+  EXPECT_EQ(e.compression.topk_fraction, 0.1);
+  EXPECT_FALSE(e.compression.error_feedback);
+  EXPECT_NO_THROW(
+      phantom::parse_deck("", "d",
+                          {"model.strategy=tp", "compression.method=topk",
+                           "compression.topk_fraction=1", "compression.error_feedback=true"}));
+}
+
 TEST(Deck, MissingFileIsAnError) {
   EXPECT_THROW(phantom::load_deck("/nonexistent/deck.toml"), phantom::DeckError);
 }
@@ -102,7 +162,7 @@ TEST(Deck, ClosestMatch) {
 
 TEST(Deck, EveryKeyDocumented) {
   const auto keys = phantom::deck_keys();
-  EXPECT_EQ(keys.size(), 30u);
+  EXPECT_EQ(keys.size(), 36u);
   for (const auto& k : keys) EXPECT_FALSE(k.meaning.empty()) << k.name;
 }
 

@@ -91,6 +91,34 @@ std::vector<Field> fields(Deck& d) {
       {"checkpoint", "restart", &d.checkpoint.restart, "checkpoint file to resume from"},
       {"output", "metrics", &d.output.metrics, "CSV file, one row per logged step (empty: none)"},
       {"output", "summary", &d.output.summary, "JSON summary file (empty: none)"},
+      {"compression",
+       "method",
+       &d.compression.method,
+       "compressor of tp/megatron hidden-layer messages (docs/compression.md)",
+       -kInf,
+       kInf,
+       {"none", "int8", "int4", "int2", "fp16", "bf16", "topk", "ae"}},
+      {"compression",
+       "topk_fraction",
+       &d.compression.topk_fraction,
+       "topk: fraction of each message's values kept",
+       0,
+       1,
+       {},
+       true},
+      {"compression", "error_feedback", &d.compression.error_feedback,
+       "topk: add each message's dropped remainder to the next one"},
+      {"compression", "ae_dim", &d.compression.ae_dim,
+       "ae: code width e per sample (at most model.width; megatron only)", 1, kInf},
+      {"compression",
+       "messages",
+       &d.compression.messages,
+       "which messages are compressed (ae: forward only)",
+       -kInf,
+       kInf,
+       {"forward", "backward", "both"}},
+      {"compression", "first_layer", &d.compression.first_layer,
+       "hidden layers from this one on (1 = all) are compressed", 1, kInf},
       {"energy",
        "meter",
        &d.energy.meter,
@@ -191,6 +219,41 @@ toml::table parse_override(const std::string& value) {
   }
 }
 
+// Compression settings that contradict the model (none needs the rank count).
+void check_compression(const Deck& d, const std::string& origin) {
+  const auto& c = d.compression;
+  const std::string method = "compression.method = \"" + c.method + "\"";
+  auto fail = [&](const std::string& why) { throw DeckError(origin + ": " + why); };
+  if (c.method == "none") {
+    if (c.error_feedback)
+      fail("compression.error_feedback = true needs compression.method = \"topk\"");
+    return;
+  }
+  if (d.model.strategy != "tp" && d.model.strategy != "megatron")
+    fail(method + " needs model.strategy = \"tp\" or \"megatron\", not \"" + d.model.strategy +
+         "\"");
+  if (c.method == "ae") {
+    if (d.model.strategy != "megatron")
+      fail(method +
+           " needs model.strategy = \"megatron\" (the autoencoder commutes with an all-reduce, not "
+           "with tp's all-gather)");
+    if (c.ae_dim > d.model.width)
+      fail("compression.ae_dim = " + std::to_string(c.ae_dim) +
+           " must be <= model.width = " + std::to_string(d.model.width));
+    if (c.messages != "forward")
+      fail(method +
+           " compresses forward activations only: set compression.messages = "
+           "\"forward\" (got \"" +
+           c.messages + "\")");
+  }
+  if (c.error_feedback && c.method != "topk")
+    fail("compression.error_feedback = true needs compression.method = \"topk\", not \"" +
+         c.method + "\"");
+  if (c.first_layer > d.model.depth)
+    fail("compression.first_layer = " + std::to_string(c.first_layer) +
+         " is past the last hidden layer (model.depth = " + std::to_string(d.model.depth) + ")");
+}
+
 }  // namespace
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
@@ -283,6 +346,7 @@ Deck parse_deck(const std::string& toml_text, const std::string& origin,
   }
   if (deck.data.source == "hdf5" && deck.data.path.empty())
     throw DeckError(origin + ": data.path is required when data.source = \"hdf5\"");
+  check_compression(deck, origin);
   return deck;
 }
 

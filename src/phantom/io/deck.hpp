@@ -56,6 +56,14 @@ struct Deck {
     std::string metrics;
     std::string summary;
   } output;
+  struct Compression {
+    std::string method = "none";
+    double topk_fraction = 0.1;
+    bool error_feedback = false;
+    std::int64_t ae_dim = 64;
+    std::string messages = "both";
+    std::int64_t first_layer = 1;
+  } compression;
   struct Energy {
     std::string meter = "model";
     double watts_per_rank = 4.0;
