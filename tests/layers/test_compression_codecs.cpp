@@ -220,6 +220,27 @@ TEST(TopK, KeepsTheLargestMagnitudes) {
   EXPECT_EQ(kept, 6u);
 }
 
+// Equal magnitudes: the lowest indices win, whatever the sign.
+TEST(TopK, TiesGoToTheLowerIndex) {
+  M<double> x("x", 4, 3);
+  auto h = Kokkos::create_mirror_view(x);
+  for (std::size_t i = 0; i < h.size(); ++i) h.data()[i] = i % 2 ? -1.0 : 1.0;
+  h(3, 2) = 2.0;  // the largest, last
+  Kokkos::deep_copy(x, h);
+  phantom::TopK<double> t(0.25, false);  // K = 3
+  Bytes b("b", t.bytes(4, 3));
+  t.encode(x, b);
+  M<double> y("y", 4, 3);
+  t.decode(b, y, false);
+  std::vector<double> expected(12, 0.0);
+  expected[0] = 1.0;
+  expected[1] = -1.0;
+  expected[11] = 2.0;
+  EXPECT_EQ(host(y), expected);
+  Kokkos::deep_copy(x, std::nan(""));
+  EXPECT_THROW(t.encode(x, b), phantom::Error);
+}
+
 // With error feedback nothing is lost: after a message x and enough zero
 // messages, the decoded messages add up to x exactly, and the remainder is
 // always what has not been sent yet.

@@ -17,7 +17,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <numeric>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,21 +47,34 @@ class TopK {
     if (n > std::size_t(INT32_MAX))
       throw InvalidArgument("topk: a message of " + std::to_string(n) +
                             " values does not fit int32 indices");
-    Kokkos::View<Scalar**, Kokkos::LayoutLeft, Kokkos::HostSpace> v("phantom::topk::v", rows, cols);
-    Kokkos::deep_copy(v, x);
+    if (v_.extent(0) != rows || v_.extent(1) != cols)
+      v_ = HostMatrix("phantom::topk::v", rows, cols);
+    Kokkos::deep_copy(v_, x);
+    Scalar* val = v_.data();
     if (feedback_) {
       if (remainder_.size() != n) remainder_.assign(n, Scalar(0));
-      for (std::size_t i = 0; i < n; ++i) v.data()[i] += remainder_[i];
+      for (std::size_t i = 0; i < n; ++i) val[i] += remainder_[i];
     }
-    const Scalar* val = v.data();
-    index_.resize(n);
-    std::iota(index_.begin(), index_.end(), std::int32_t(0));
-    auto larger = [val](std::int32_t a, std::int32_t b) {
-      const Scalar fa = val[a] < 0 ? -val[a] : val[a], fb = val[b] < 0 ? -val[b] : val[b];
-      return fa > fb || (fa == fb && a < b);
-    };
-    if (k < n) std::nth_element(index_.begin(), index_.begin() + k, index_.end(), larger);
-    std::sort(index_.begin(), index_.begin() + k);
+    // The k-th largest magnitude by nth_element on a copy, then one ascending
+    // scan: everything above it, and of the values equal to it the lowest
+    // indices (the same set as sorting by magnitude, ties by index).
+    magnitude_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) magnitude_[i] = val[i] < 0 ? -val[i] : val[i];
+    work_ = magnitude_;
+    std::nth_element(work_.begin(), work_.begin() + (k - 1), work_.end(), std::greater<Scalar>());
+    const Scalar threshold = work_[k - 1];
+    std::size_t ties = k;
+    for (std::size_t i = 0; i < n; ++i) ties -= magnitude_[i] > threshold;
+    index_.clear();
+    for (std::size_t i = 0; i < n && index_.size() < k; ++i) {
+      const bool above = magnitude_[i] > threshold;
+      const bool tie = !above && magnitude_[i] == threshold && ties > 0;
+      if (tie) --ties;
+      if (above || tie) index_.push_back(std::int32_t(i));
+    }
+    if (index_.size() < k)  // only NaN compares false both ways
+      throw Error("topk: the message holds NaN values (" + std::to_string(index_.size()) + " of " +
+                  std::to_string(k) + " values selectable)");
 
     host_.resize(bytes(rows, cols));
     for (std::size_t i = 0; i < k; ++i) {
@@ -102,7 +115,9 @@ class TopK {
  private:
   double fraction_;
   bool feedback_;
-  std::vector<Scalar> remainder_;
+  using HostMatrix = Kokkos::View<Scalar**, Kokkos::LayoutLeft, Kokkos::HostSpace>;
+  HostMatrix v_;  // the message (plus the remainder), on the host
+  std::vector<Scalar> remainder_, magnitude_, work_;
   std::vector<std::int32_t> index_;
   std::vector<unsigned char> host_;
 };
