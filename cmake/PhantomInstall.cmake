@@ -23,7 +23,7 @@ install(FILES ${PROJECT_BINARY_DIR}/PhantomConfig.cmake
         DESTINATION ${PHANTOM_CMAKE_DIR})
 
 if(TARGET phantom-train)
-  install(TARGETS phantom-train phantom-cost RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS phantom-train phantom-cost phantom-plan RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   install(FILES ${PROJECT_SOURCE_DIR}/inputs/quickstart.toml
           DESTINATION ${CMAKE_INSTALL_DATADIR}/phantom/inputs)
 endif()

@@ -80,6 +80,18 @@ Composition compose(const StepProfile& profile, const PlannerOptions& options, d
   const Tolerance& tol = options.tolerance;
   const double quantum = options.time_quantum_s;
   const std::vector<double> fastest = fastest_stage_times(profile, quantum);
+  // Points within the time tolerance count as equally fast, so each series
+  // step may keep a point up to tol.time_s slower than the fastest: a chain of
+  // n compositions can drift n tolerances past the sum of the fastest options
+  // (seen with phases 1e-10 s apart). The caps allow that drift, so the
+  // fastest plan is never cut off by its own deadline.
+  std::size_t compositions = profile.stages();
+  for (std::size_t r = 0; r < profile.ranks(); ++r) {
+    std::size_t n = profile.stages();
+    for (const auto& phases : profile.phases[r]) n += phases.size();
+    compositions = std::max(compositions, n);
+  }
+  if (std::isfinite(deadline)) deadline += double(compositions) * tol.time_s;
   std::vector<double> cap(profile.stages(), deadline);
   if (std::isfinite(deadline))
     for (std::size_t s = 0; s < profile.stages(); ++s)
@@ -244,7 +256,14 @@ std::vector<PlanPoint> frontier(const StepProfile& profile, const PlannerOptions
 PlanPoint best_within_deadline(const StepProfile& profile, const PlannerOptions& options,
                                double deadline) {
   const Composition c = compose(profile, options, deadline);
-  const std::size_t last = c.steps.back().size() - 1;
+  // compose() let the caps drift by the tolerance of each composition; take
+  // the slowest point within the deadline itself, or, when the drift pushed
+  // even the fastest past it, the fastest.
+  const std::vector<ParetoPoint>& step = c.steps.back();
+  if (step.empty()) throw Error("planner: no plan within " + seconds(deadline) + " (internal)");
+  std::size_t last = 0;
+  while (last + 1 < step.size() && step[last + 1].time <= deadline + options.tolerance.time_s)
+    ++last;
   return evaluate_valid(profile, read_back(profile, c, last, options.tolerance));
 }
 

@@ -1,0 +1,261 @@
+// phantom-plan: which strategy, ghost count k and rank count spend the least
+// energy per training step, and at which GPU clocks (docs/energy.md, "phantom-plan").
+//
+//   phantom-plan [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]
+//                [--ranks 8,16,32] [--strategies pp,tp,megatron] [--ghosts 8,16,32]
+//                [--time-bound-ms T] [--slow-rank F] [--csv FILE]
+//                [--frontier-csv FILE] [--png FILE]
+//
+// The deck gives the network and batch (phantom-train's decks; with none, the
+// quick-start deck). Everything printed is modelled (cost model + clock
+// model), and says so. Exit status 2 on bad input.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "cost_table.hpp"
+#include "default_deck.hpp"
+#include "phantom/plan/advisor.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: phantom-plan [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]\n"
+    "                    [--ranks LIST] [--strategies LIST] [--ghosts LIST]\n"
+    "                    [--time-bound-ms T] [--slow-rank F] [--csv FILE]\n"
+    "                    [--frontier-csv FILE] [--png FILE]\n"
+    "Defaults: --profile h100-sxm --ranks 8 --strategies pp,tp,megatron, the deck's k.\n"
+    "--slow-rank F: one rank computes F times slower (a straggler inside the group).\n"
+    "--png needs gnuplot (Debian: gnuplot-nox).\n";
+
+struct Arguments {
+  std::string deck_path, profile = "h100-sxm", csv, frontier_csv, png;
+  std::vector<std::string> overrides, strategies{"pp", "tp", "megatron"};
+  std::vector<int> ranks{8};
+  std::vector<std::size_t> ghosts;
+  double time_bound_s = 0, slow_rank = 1;
+  bool help = false;
+};
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+double number(const std::string& s, const std::string& option, double minimum) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || !(v >= minimum))
+    throw phantom::InvalidArgument(option + ": '" + s + "' is not a number >= " +
+                                   (std::ostringstream() << minimum).str());
+  return v;
+}
+
+long count(const std::string& s, const std::string& option) {
+  const double v = number(s, option, 1);
+  if (v != double(long(v))) throw phantom::InvalidArgument(option + ": '" + s + "' is not an integer");
+  return long(v);
+}
+
+Arguments parse_arguments(int argc, char** argv) {
+  Arguments a;
+  auto value = [&](int& i, const std::string& option) -> std::string {
+    if (i + 1 >= argc) throw phantom::InvalidArgument(option + " needs a value\n" + kUsage);
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") a.help = true;
+    else if (arg == "--set") a.overrides.push_back(value(i, arg));
+    else if (arg == "--profile") a.profile = value(i, arg);
+    else if (arg == "--csv") a.csv = value(i, arg);
+    else if (arg == "--frontier-csv") a.frontier_csv = value(i, arg);
+    else if (arg == "--png") a.png = value(i, arg);
+    else if (arg == "--time-bound-ms") a.time_bound_s = 1e-3 * number(value(i, arg), arg, 0);
+    else if (arg == "--slow-rank") a.slow_rank = number(value(i, arg), arg, 1);
+    else if (arg == "--ranks") {
+      a.ranks.clear();
+      for (const auto& s : split(value(i, arg))) a.ranks.push_back(int(count(s, arg)));
+    } else if (arg == "--ghosts") {
+      for (const auto& s : split(value(i, arg))) a.ghosts.push_back(std::size_t(count(s, arg)));
+    } else if (arg == "--strategies") {
+      a.strategies = split(value(i, arg));
+      for (const auto& s : a.strategies) phantom::parse_strategy(s);
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw phantom::InvalidArgument("unknown option " + arg + "\n" + kUsage);
+    } else if (a.deck_path.empty()) {
+      a.deck_path = arg;
+    } else {
+      throw phantom::InvalidArgument("more than one deck given: " + a.deck_path + " and " + arg);
+    }
+  }
+  if (a.ranks.empty()) throw phantom::InvalidArgument("--ranks needs at least one count");
+  if (a.strategies.empty()) throw phantom::InvalidArgument("--strategies needs at least one");
+  return a;
+}
+
+template <class Write>
+void write_atomically(const std::string& path, Write write) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw phantom::InvalidArgument("cannot write " + tmp);
+    out << std::setprecision(15);
+    write(out);
+    if (!out) throw phantom::Error("write failed: " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw phantom::Error("cannot rename " + tmp + " to " + path);
+}
+
+void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
+  std::printf("%-12s %5s %10s %12s %10s %12s %9s %12s %s\n", "strategy", "p", "step ms",
+              "J/step", "MiB/rank", "plan(a) J", "saving", bound_s > 0 ? "plan(b) J" : "", "");
+  for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
+    const auto& c = advice.candidates[i];
+    const double base = c.fastest.baseline.energy_j;
+    std::string bounded = bound_s > 0 ? (c.bounded ? "" : "too slow") : "";
+    char buf[32];
+    if (c.bounded) {
+      std::snprintf(buf, sizeof buf, "%.4g", c.bounded->plan.energy_j);
+      bounded = buf;
+    }
+    // The baseline is the planner's: every phase at the top clock, waits included.
+    std::printf("%-12s %5d %10.3f %12.4g %10.1f %12.4g %8.2f%% %12s %s%s\n", c.label().c_str(),
+                c.costs.input.ranks, 1e3 * c.fastest.baseline.time_s, c.fastest.baseline.energy_j,
+                c.costs.memory_bytes() / 1048576.0, c.fastest.plan.energy_j,
+                base > 0 ? 100 * c.fastest.saving_j / base : 0.0, bounded.c_str(),
+                c.fits_memory ? "" : "does not fit in memory ",
+                advice.best && *advice.best == i ? "<- least energy" : "");
+  }
+  for (const auto& s : advice.skipped) std::printf("skipped %s: %s\n", s.what.c_str(), s.why.c_str());
+}
+
+// The chosen plan's clock per phase and rank class, phases in step order.
+void print_clocks(const phantom::plan::Candidate& c, const phantom::plan::Plan& plan) {
+  const auto& prof = c.profile.profile;
+  for (std::size_t r = 0; r < prof.ranks(); ++r) {
+    const int n = c.profile.multiplicity[r];
+    std::printf("  clocks of %s (%d rank%s):", prof.ranks() > 1 && r == 0 ? "the slow rank" : "the ranks",
+                n, n == 1 ? "" : "s");
+    int last = -1, shown = 0;
+    for (std::size_t s = 0; s < prof.stages(); ++s)
+      for (std::size_t ph = 0; ph < prof.phases[r][s].size(); ++ph) {
+        const int clock = plan.plan.clock_mhz[r][s][ph];
+        if (clock == last) continue;  // print where the clock changes
+        std::printf("%s %s %d MHz", shown++ % 3 ? "," : "\n   ", prof.phases[r][s][ph].name.c_str(),
+                    clock);
+        last = clock;
+      }
+    std::printf("\n");
+  }
+}
+
+void run(const Arguments& args) {
+  const phantom::Deck deck =
+      args.deck_path.empty()
+          ? phantom::parse_deck(phantom_train::kDefaultDeck, "default deck", args.overrides)
+          : phantom::load_deck(args.deck_path, args.overrides);
+  phantom::plan::AdvisorInput in;
+  in.network = phantom_cost::cost_input(deck);
+  in.device = phantom::cost::load_profile(args.profile);
+  in.strategies.clear();
+  for (const auto& s : args.strategies) in.strategies.push_back(phantom::parse_strategy(s));
+  in.ghosts = args.ghosts;
+  in.ranks = args.ranks;
+  in.time_bound_s = args.time_bound_s;
+  in.slow_rank_factor = args.slow_rank;
+  const auto advice = phantom::plan::advise(in);
+
+  std::printf("phantom-plan (modelled: cost model + clock model, docs/energy.md)\n");
+  std::printf("profile %s: %s\n", in.device.name.c_str(), in.device.description.c_str());
+  if (in.device.clocks_mhz.empty())
+    std::printf("  this profile has no controllable clock: plans keep the clock as it is\n");
+  if (args.slow_rank > 1) std::printf("one rank computes %.3gx slower\n", args.slow_rank);
+  print_candidates(advice, args.time_bound_s);
+  if (!advice.best) {
+    std::printf("no candidate fits the memory%s\n", args.time_bound_s > 0 ? " and the time bound" : "");
+  } else {
+    const auto& c = advice.candidates[*advice.best];
+    const auto& plan = c.bounded ? *c.bounded : c.fastest;
+    std::printf(
+        "least energy: %s on %d ranks, %.3f ms and %.4g J per step at its planned clocks "
+        "(all at the top clock: %.3f ms, %.4g J; saving %.4g J = %.2f%% over %.3f ms, model)\n",
+        c.label().c_str(), c.costs.input.ranks, 1e3 * plan.plan.time_s, plan.plan.energy_j,
+        1e3 * plan.baseline.time_s, plan.baseline.energy_j, plan.saving_j,
+        plan.baseline_energy_j > 0 ? 100 * plan.saving_j / plan.baseline_energy_j : 0.0,
+        1e3 * plan.window_s);
+    print_clocks(c, plan);
+    const auto points = phantom::plan::frontier(c.profile.profile);
+    if (!args.frontier_csv.empty() || !args.png.empty()) {
+      const std::string path = args.frontier_csv.empty() ? args.png + ".csv" : args.frontier_csv;
+      write_atomically(path, [&](std::ostream& out) {
+        out << "time_s,energy_j,source\n";
+        for (const auto& pt : points) out << pt.time_s << ',' << pt.energy_j << ",model\n";
+      });
+      if (!args.png.empty()) {
+        const std::string script = args.png + ".gp";
+        write_atomically(script, [&](std::ostream& out) {
+          out << "set terminal pngcairo size 800,500\nset output '" << args.png << "'\n"
+              << "set datafile separator ','\nset key off\nset grid\n"
+              << "set xlabel 'step time (ms)'\nset ylabel 'energy per step (J, model)'\n"
+              << "set title 'Time-energy frontier: " << c.label() << " on "
+              << c.costs.input.ranks << " x " << in.device.name << "'\n"
+              << "plot '" << path << "' every ::1 using ($1*1000):2 with linespoints pt 7\n";
+        });
+        const std::string cmd = "gnuplot '" + script + "'";
+        if (std::system(cmd.c_str()) != 0)
+          throw phantom::Error("--png: '" + cmd + "' failed (is gnuplot installed? Debian: gnuplot-nox)");
+        std::remove(script.c_str());
+        if (args.frontier_csv.empty()) std::remove(path.c_str());
+      }
+    }
+    std::printf("frontier: %zu plans from %.3f ms to %.3f ms\n", points.size(),
+                1e3 * points.front().time_s, 1e3 * points.back().time_s);
+  }
+  if (!args.csv.empty())
+    write_atomically(args.csv, [&](std::ostream& out) {
+      out << "profile,strategy,ghost,ranks,step_s,energy_j,memory_bytes,fits_memory,"
+             "plan_a_time_s,plan_a_energy_j,plan_a_saving_j,plan_b_time_s,plan_b_energy_j,"
+             "least_energy,source\n";
+      for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
+        const auto& c = advice.candidates[i];
+        out << in.device.name << ',' << phantom::to_string(c.costs.input.strategy) << ','
+            << (c.costs.input.strategy == phantom::Strategy::pp ? std::to_string(c.costs.input.ghost) : "")
+            << ',' << c.costs.input.ranks << ',' << c.fastest.baseline.time_s << ','
+            << c.fastest.baseline.energy_j << ',' << c.costs.memory_bytes() << ',' << c.fits_memory << ','
+            << c.fastest.plan.time_s << ',' << c.fastest.plan.energy_j << ',' << c.fastest.saving_j
+            << ',';
+        if (c.bounded) out << c.bounded->plan.time_s << ',' << c.bounded->plan.energy_j;
+        else out << ',';
+        out << ',' << (advice.best && *advice.best == i) << ",model\n";
+      }
+    });
+}
+
+}  // namespace
+
+// No MPI and no Kokkos: the advisor is arithmetic on the cost model.
+int main(int argc, char** argv) {
+  try {
+    const Arguments args = parse_arguments(argc, argv);
+    args.help ? (void)std::fputs(kUsage, stdout) : run(args);
+  } catch (const phantom::InvalidArgument& e) {
+    std::fprintf(stderr, "phantom-plan: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "phantom-plan: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,61 @@
+// The advisor behind phantom-plan: for a network, a device profile and the
+// candidate strategies, ghost counts and rank counts, predicts each
+// candidate's step time, energy per step and memory per rank with the cost
+// model, plans its GPU clocks (planner.hpp on model_profile.hpp's profile),
+// and picks the candidate with the least energy per step whose step time fits
+// the bound. Everything it returns is modelled.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "phantom/cost/device_profile.hpp"
+#include "phantom/cost/network_costs.hpp"
+#include "phantom/cost/step_time.hpp"
+#include "phantom/plan/model_profile.hpp"
+#include "phantom/plan/planner.hpp"
+
+namespace phantom::plan {
+
+struct AdvisorInput {
+  cost::CostInput network;  // strategy, ghost and ranks are overridden per candidate
+  cost::DeviceProfile device;
+  std::vector<Strategy> strategies{Strategy::pp, Strategy::tp, Strategy::megatron};
+  std::vector<std::size_t> ghosts{16};
+  std::vector<int> ranks{1};
+  double time_bound_s = 0;       // 0: no bound
+  double slow_rank_factor = 1;   // one rank's compute that much slower
+  ClockModel clocks;
+};
+
+struct Candidate {
+  cost::NetworkCosts costs;
+  cost::StepPrediction top_clock;  // every phase at the highest clock
+  ModelProfile profile;
+  Plan fastest;                    // plan (a): least energy at the fastest step time
+  std::optional<Plan> bounded;     // plan (b) at the time bound, when it is reachable
+  bool fits_memory = true;
+  // The energy per step this candidate is ranked by: plan (b)'s step energy
+  // within a bound, else plan (a)'s.
+  double ranked_energy_j() const;
+  double ranked_time_s() const;
+  bool feasible(double bound_s) const;
+  std::string label() const;  // "pp k=16", "tp", ...
+};
+
+struct Skipped {
+  std::string what, why;
+};
+
+struct Advice {
+  std::vector<Candidate> candidates;
+  std::vector<Skipped> skipped;
+  // Index into candidates of the least-energy feasible one; none if no
+  // candidate fits the memory and the bound.
+  std::optional<std::size_t> best;
+};
+
+Advice advise(const AdvisorInput& input);
+
+}  // namespace phantom::plan
