@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of phantom-train: bad decks and data (each error message
 # checked, nothing written), metrics and summary, checkpoints read with h5py,
-# bitwise restart, corrupt restart files, HDF5 data input, and a tp checkpoint
-# restarted at another rank count.
+# bitwise restart, corrupt restart files, HDF5 data input, a tp checkpoint
+# restarted at another rank count, and compressed tp and megatron runs.
 #   test_phantom_train.sh PHANTOM_TRAIN MPIEXEC [MPIEXEC_FLAGS...]
 set -uo pipefail
 train=$1
@@ -140,6 +140,17 @@ check "tp checkpoint from 2 ranks restarts on 3" test "$status" -eq 0
 # --- HDF5 data input -------------------------------------------------------------------
 run 2 "${small[@]}" --set data.source=hdf5 --set data.path=good.h5 --set train.steps=30 --set output.summary=h5.json
 check "trains on an HDF5 data set" test "$status" -eq 0
+
+# --- activation compression (docs/compression.md) --------------------------------------
+expect_error "ae needs megatron" 2 'compression.method = "ae" needs model.strategy = "megatron"' 1 "${small[@]}" --set model.strategy=tp --set compression.method=ae --set compression.messages=forward
+run 2 "${small[@]}" --set model.strategy=tp --set compression.method=int8 --set train.steps=4 --set output.summary=int8.json
+check "tp + int8 trains" test "$status" -eq 0
+# 2 hidden layers x 2 messages x 24 columns x (16 codes + 4-byte scale), output all-reduce 3 x 16 x 4
+check "tp + int8 bytes per step" $python -c "import json; b = json.load(open('int8.json'))['bytes_per_step']; assert b == 2*2*24*(16+4) + 3*16*4, b"
+run 2 "${small[@]}" --set model.strategy=megatron --set compression.method=ae --set compression.ae_dim=8 --set compression.messages=forward --set train.steps=4 --set checkpoint.path=ae
+check "megatron + ae trains and checkpoints" test "$status" -eq 0 -a -e ae.step00000004.h5
+check "ae weights in the checkpoint" $python -c "import h5py; f = h5py.File('ae.step00000004.h5', 'r'); assert f['model/layer_001/ae_encoder'].shape == (16, 48) and f['model/layer_001/ae_decoder'].shape == (48, 8)"
+expect_error "ae restart at another p" 2 "the rank count (ae encoders) is 2 in the checkpoint but 1 here" 1 "${small[@]}" --set model.strategy=megatron --set compression.method=ae --set compression.ae_dim=8 --set compression.messages=forward --set train.steps=8 --set checkpoint.restart=ae.step00000004.h5
 
 echo "$passed passed, $failures failed"
 test "$failures" -eq 0
