@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "phantom/cost/deck_input.hpp"
 #include "phantom/cost/step_time.hpp"
 #include "phantom/io/deck.hpp"
 
@@ -27,25 +28,10 @@ struct Skipped {
   std::string what, why;
 };
 
-inline phantom::cost::CostInput cost_input(const phantom::Deck& deck) {
-  phantom::cost::CostInput in;
-  in.input_dim = std::size_t(deck.model.input_dim);
-  in.width = std::size_t(deck.model.width);
-  in.depth = std::size_t(deck.model.depth);
-  in.output_dim = std::size_t(deck.model.output_dim);
-  in.strategy = phantom::parse_strategy(deck.model.strategy);
-  in.ghost = std::size_t(deck.model.ghost);
-  in.batch = std::size_t(deck.train.batch);
-  in.scalar_bytes = deck.train.precision == "double" ? 8 : 4;
-  in.optimizer = deck.train.optimizer;
-  in.activation = deck.model.activation;
-  return in;
-}
-
 inline std::vector<Row> evaluate(const phantom::Deck& deck, const Sweep& sweep,
                                  const phantom::cost::DeviceProfile& profile,
                                  std::vector<Skipped>& skipped) {
-  const auto base = cost_input(deck);
+  const auto base = phantom::cost::cost_input(deck);
   auto strategies = sweep.strategies;
   if (strategies.empty()) strategies.push_back(deck.model.strategy);
   std::vector<Row> rows;

@@ -167,7 +167,7 @@ void run(const Arguments& args) {
           ? phantom::parse_deck(phantom_train::kDefaultDeck, "default deck", args.overrides)
           : phantom::load_deck(args.deck_path, args.overrides);
   phantom::plan::AdvisorInput in;
-  in.network = phantom_cost::cost_input(deck);
+  in.network = phantom::cost::cost_input(deck);
   in.device = phantom::cost::load_profile(args.profile);
   in.strategies.clear();
   for (const auto& s : args.strategies) in.strategies.push_back(phantom::parse_strategy(s));

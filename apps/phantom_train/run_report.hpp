@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "phantom/energy/power_model.hpp"
 #include "phantom/io/deck.hpp"
 
 namespace phantom_train {
@@ -27,7 +26,7 @@ struct StepRecord {
   double issue_seconds = 0;  // communicator: time issuing collectives
   double wait_seconds = 0;   // communicator: time waiting for them
   double bytes = 0;          // communicator: logical bytes received by this rank
-  double energy_joules = 0;  // all ranks, from the power model (labelled "model")
+  double energy_joules = 0;  // all ranks, from the energy meter (step_energy.hpp)
   double compute_seconds() const { return std::max(0.0, seconds - issue_seconds - wait_seconds); }
 };
 
@@ -66,9 +65,24 @@ class RunReport {
         parameters_(parameters),
         bytes_per_step_(bytes_per_step),
         flops_per_step_(flops_per_step),
-        power_{deck.energy.watts_per_rank} {}
+        energy_source_(deck.energy.meter) {}
 
-  const phantom::PowerModel& power() const { return power_; }
+  // The meter behind energy_joules ("model", "rapl", "nvml", "amd-smi"), what
+  // it meters, and, for energy.meter = auto, why the others were passed over.
+  void set_energy_source(std::string name, bool measured, std::string zones,
+                         std::string selection) {
+    energy_source_ = std::move(name);
+    energy_measured_ = measured;
+    energy_zones_ = std::move(zones);
+    energy_selection_ = std::move(selection);
+  }
+  // A modelled clock plan for this run (plan.profile), for the summary.
+  struct PlannedClocks {
+    std::string profile;
+    double step_s = 0, energy_j = 0, baseline_step_s = 0, baseline_energy_j = 0, saving_j = 0;
+  };
+  void set_plan(const PlannedClocks& plan) { plan_ = plan; }
+  void set_region_report(std::string report) { region_report_ = std::move(report); }
 
   // A restarted run appends to an existing metrics file (the rows of the steps
   // before the restart stay); a fresh run starts it anew.
@@ -102,7 +116,6 @@ class RunReport {
   }
 
   void record(StepRecord r, bool log, bool root, std::size_t last_step) {
-    r.energy_joules = power_.step_joules(ranks_, r.seconds);
     records_.push_back(r);
     if (!root || !log) return;
     const double mean = mean_seconds();
@@ -116,7 +129,7 @@ class RunReport {
     if (metrics_.is_open()) {
       metrics_ << r.step << ',' << r.loss << ',' << r.seconds << ',' << r.compute_seconds() << ','
                << r.issue_seconds << ',' << r.wait_seconds << ',' << r.bytes << ','
-               << r.energy_joules << ',' << phantom::PowerModel::source << '\n';
+               << r.energy_joules << ',' << energy_source_ << '\n';
       metrics_.flush();
     }
   }
@@ -143,8 +156,17 @@ class RunReport {
     std::printf("  %-26s %.3f ms\n", "step time (median)", 1e3 * median_seconds());
     std::printf("  %-26s %s\n", "bytes per step (per rank)", human_bytes(bytes_per_step_).c_str());
     std::printf("  %-26s %.3f GFLOP\n", "GEMM FLOPs per step/rank", flops_per_step_ / 1e9);
-    std::printf("  %-26s %.3f J per step, %.1f J in all (modelled, docs/energy.md)\n", "energy",
-                energy_per_step(), energy_joules());
+    std::printf("  %-26s %.4g J per step (median), %.4g J in all (%s: %s; docs/energy.md)\n",
+                "energy", energy_per_step(), energy_joules(),
+                energy_measured_ ? "measured" : "modelled", energy_source_.c_str());
+    if (!plan_.profile.empty())
+      std::printf("  %-26s %s: %.4g J per step at %.3f ms, %.4g J at the top clock (%.3f ms); "
+                  "saving %.4g J (%.2f%%, modelled)\n",
+                  "planned clocks", plan_.profile.c_str(), plan_.energy_j, 1e3 * plan_.step_s,
+                  plan_.baseline_energy_j, 1e3 * plan_.baseline_step_s, plan_.saving_j,
+                  plan_.baseline_energy_j > 0 ? 100 * plan_.saving_j / plan_.baseline_energy_j
+                                              : 0.0);
+    if (!region_report_.empty()) std::printf("%s", region_report_.c_str());
     std::fflush(stdout);
     if (!deck_.output.summary.empty()) write_atomically(deck_.output.summary, summary_json());
   }
@@ -161,19 +183,37 @@ class RunReport {
                   {"final_loss", final_loss()},
                   {"energy_j", energy_joules()},
                   {"energy_per_step_j", energy_per_step()},
-                  {"energy_source", phantom::PowerModel::source}};
+                  {"energy_source", energy_source_},
+                  {"energy_measured", energy_measured_},
+                  {"energy_zones", energy_zones_},
+                  {"energy_meter_selection", energy_selection_}};
+    if (!plan_.profile.empty())
+      t.insert("plan", toml::table{{"profile", plan_.profile},
+                                   {"step_s", plan_.step_s},
+                                   {"energy_per_step_j", plan_.energy_j},
+                                   {"baseline_step_s", plan_.baseline_step_s},
+                                   {"baseline_energy_per_step_j", plan_.baseline_energy_j},
+                                   {"saving_per_step_j", plan_.saving_j},
+                                   {"source", "model"}});
     std::ostringstream os;
     os << toml::json_formatter{t} << '\n';
     return os.str();
   }
 
-  // Over this run's steps; per step at the median step time.
+  // Over this run's steps; per step the median over steps.
   double energy_joules() const {
     double e = 0;
     for (const auto& r : records_) e += r.energy_joules;
     return e;
   }
-  double energy_per_step() const { return power_.step_joules(ranks_, median_seconds()); }
+  double energy_per_step() const {
+    if (records_.empty()) return 0;
+    std::vector<double> e;
+    for (const auto& r : records_) e.push_back(r.energy_joules);
+    std::sort(e.begin(), e.end());
+    const std::size_t n = e.size();
+    return n % 2 ? e[n / 2] : 0.5 * (e[n / 2 - 1] + e[n / 2]);
+  }
 
  private:
   double mean_seconds() const {
@@ -186,7 +226,10 @@ class RunReport {
   int ranks_;
   std::size_t parameters_;
   double bytes_per_step_, flops_per_step_;
-  phantom::PowerModel power_;
+  std::string energy_source_, energy_zones_, energy_selection_;
+  bool energy_measured_ = false;
+  PlannedClocks plan_;
+  std::string region_report_;
   std::vector<StepRecord> records_;
   std::ofstream metrics_;
 };

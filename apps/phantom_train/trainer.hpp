@@ -17,7 +17,10 @@
 #include "phantom/io/deck.hpp"
 #include "phantom/io/hdf5_dataset.hpp"
 #include "phantom/model/distributed_ffn.hpp"
+#include "phantom/cost/deck_input.hpp"
+#include "phantom/plan/advisor.hpp"
 #include "run_report.hpp"
+#include "step_energy.hpp"
 
 namespace phantom_train {
 
@@ -120,6 +123,30 @@ std::size_t load_fitting_checkpoint(const Deck& deck, const std::string& key,
   return std::size_t(info.step);
 }
 
+// The modelled clock plan of this run's network on plan.profile
+// (docs/phantom-plan.md): plan (a), or plan (b) within plan.time_bound_ms.
+inline RunReport::PlannedClocks planned_clocks(const Deck& deck, int ranks) {
+  phantom::plan::AdvisorInput in;
+  in.network = phantom::cost::cost_input(deck, ranks);
+  in.device = phantom::cost::load_profile(deck.plan.profile);
+  in.strategies = {in.network.strategy};
+  in.ghosts = {in.network.ghost};
+  in.ranks = {ranks};
+  in.slow_rank_factor = deck.plan.slow_rank;
+  in.time_bound_s = 1e-3 * deck.plan.time_bound_ms;
+  const auto advice = phantom::plan::advise(in);
+  if (advice.candidates.empty())
+    throw phantom::DeckError("plan.profile: " + advice.skipped.front().why);
+  const auto& c = advice.candidates.front();
+  if (in.time_bound_s > 0 && !c.bounded)
+    throw phantom::DeckError("plan.time_bound_ms = " + std::to_string(deck.plan.time_bound_ms) +
+                             " is below the fastest modelled step on " + deck.plan.profile +
+                             " (" + std::to_string(1e3 * c.fastest.plan.time_s) + " ms)");
+  const auto& p = c.bounded ? *c.bounded : c.fastest;
+  return {in.device.name, p.plan.time_s, p.plan.energy_j, p.baseline.time_s, p.baseline.energy_j,
+          p.saving_j};
+}
+
 // Trains from the deck's restart point (or step 0) to train.steps on the
 // ranks of MPI_COMM_WORLD, which comm must span.
 template <class Scalar>
@@ -157,8 +184,17 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
 
   RunReport report(deck, comm.size(), net.global_parameter_count(), net.bytes_per_step(batch),
                    net.flops_per_sample() * batch);
+  StepEnergy energy(deck, comm);
+  report.set_energy_source(energy.source(), energy.measured(), energy.zones(), energy.selection());
+  if (!deck.plan.profile.empty()) report.set_plan(planned_clocks(deck, comm.size()));
   report.open_metrics(root, first_step > 0);
-  if (root) report.print_header(first_step);
+  if (root) {
+    report.print_header(first_step);
+    std::printf("energy: %s (%s, %s)\n", energy.source().c_str(),
+                energy.measured() ? "measured" : "modelled", energy.zones().c_str());
+    if (deck.energy.meter == "auto") std::printf("  meter chosen by auto: %s\n", energy.selection().c_str());
+    std::fflush(stdout);
+  }
 
   auto save = [&](std::size_t steps_done) {
     if (deck.checkpoint.path.empty()) return;
@@ -175,6 +211,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   for (std::size_t step = first_step; step < last_step; ++step) {
     phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
     Kokkos::fence();
+    energy.begin_step();
     const auto before = comm.stats();
     const auto t0 = std::chrono::steady_clock::now();
     const double loss = net.train_step(xb, yb, loss_kind, opt);
@@ -189,6 +226,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     rec.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
     rec.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
     rec.bytes = after.total_bytes() - before.total_bytes();
+    rec.energy_joules = energy.end_step();  // collective, after the step's timing
     const bool log = (step + 1) % std::size_t(deck.train.log_every) == 0 || step + 1 == last_step ||
                      step == first_step;
     report.record(rec, log, root, last_step);
@@ -198,6 +236,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
       save(done);
   }
   save(last_step);  // always at the end: steps = 0 writes the initial weights
+  if (energy.regions()) report.set_region_report(energy.regions()->report());
   if (root) report.finish();
   return report;
 }

@@ -65,9 +65,16 @@ struct Deck {
     std::int64_t first_layer = 1;
   } compression;
   struct Energy {
-    std::string meter = "model";
+    std::string meter = "auto";
     double watts_per_rank = 4.0;
+    double idle_watts_per_rank = 1.4;
+    bool regions = false;
   } energy;
+  struct Plan {
+    std::string profile;  // empty: no plan
+    double slow_rank = 1.0;
+    double time_bound_ms = 0.0;
+  } plan;
 };
 
 // One documented key of the deck, for parsing, docs and --help.

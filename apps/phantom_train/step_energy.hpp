@@ -1,0 +1,154 @@
+// Energy of each training step, summed over the ranks, from the meter the deck
+// chooses (energy.meter: auto, model, rapl, nvml, amd-smi; docs/energy.md).
+//   - nvml, amd-smi: each rank reads its own GPU (the node-local rank's).
+//   - rapl: a package is shared by the ranks on it, so only each node's first
+//     rank reads it; the others contribute 0.
+//   - model: each rank models its own step as busy while computing and idle
+//     while in the communicator,
+//       E_rank = watts_per_rank (t_step - t_comm) + idle_watts_per_rank t_comm,
+//     the cost model's formula with this step's measured split.
+// The per-rank deltas of a step are summed with an MPI_Allreduce on a
+// communicator of its own, after the step's timing (so its 8 bytes are not in
+// the step's time or in Phantom's byte counts).
+// With energy.regions the meter is also read at the profiling regions of the
+// layers, the communicator and the optimizer (Kokkos Tools callbacks), giving
+// energy per region; regions shorter than the meter's update period are
+// flagged (phantom/energy/energy_regions.hpp).
+#pragma once
+
+#include <mpi.h>
+
+#include <Kokkos_Core.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "phantom/comm/communicator.hpp"
+#include "phantom/energy/energy_meter.hpp"
+#include "phantom/energy/energy_regions.hpp"
+#include "phantom/io/deck.hpp"
+
+namespace phantom_train {
+
+class StepEnergy {
+ public:
+  StepEnergy(const phantom::Deck& deck, phantom::Communicator& comm) : comm_(comm) {
+    MPI_Comm_dup(MPI_COMM_WORLD, &sum_comm_);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &node_rank_);
+    MPI_Comm_free(&node);
+
+    phantom::MeterOptions options;
+    options.device_index = unsigned(node_rank_);
+    const double busy = deck.energy.watts_per_rank, idle = deck.energy.idle_watts_per_rank;
+    const auto t0 = std::chrono::steady_clock::now();
+    options.model = [this, busy, idle, t0] {
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto s = comm_.stats();
+      const double in_comm = s.total_issue_seconds() + s.total_wait_seconds();
+      return busy * (t - in_comm) + idle * in_comm;
+    };
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "model: %g W busy, %g W in the communicator, per rank", busy,
+                  idle);
+    options.model_description = buf;
+    // Every rank selects the same kind (one library, one sysfs layout per
+    // machine); an explicit kind that fails on some rank fails on all.
+    try {
+      selection_ = phantom::make_energy_meter(deck.energy.meter, options);
+    } catch (const phantom::MeterUnavailable& e) {  // the deck asked for what is not here
+      MPI_Comm_free(&sum_comm_);
+      throw phantom::DeckError("energy.meter = \"" + deck.energy.meter + "\": " + e.reason());
+    }
+    reads_ = selection_.meter->name() != "rapl" || node_rank_ == 0;
+    if (deck.energy.regions)
+      regions_ = std::make_unique<phantom::EnergyRegions>(*selection_.meter);
+    last_ = selection_.meter->joules();
+  }
+  ~StepEnergy() {
+    if (active_ == this) stop_regions();
+    MPI_Comm_free(&sum_comm_);
+  }
+  StepEnergy(const StepEnergy&) = delete;
+  StepEnergy& operator=(const StepEnergy&) = delete;
+
+  const std::string& source() const { return source_name(); }
+  bool measured() const { return selection_.meter->measured(); }
+  // "auto" said why it passed over the others: "nvml: ...; rapl: ... -> model".
+  std::string selection() const { return selection_.summary(); }
+  std::string zones() const { return selection_.meter->zones(); }
+
+  // Call on every rank right before a step (and its timer) starts.
+  void begin_step() {
+    last_ = selection_.meter->joules();
+    if (regions_) start_regions();
+  }
+  // Call on every rank after the step's timer stopped: this step's joules over
+  // all ranks (collective).
+  double end_step() {
+    if (regions_) stop_regions();
+    const double mine = reads_ ? selection_.meter->joules() - last_ : 0.0;
+    double total = 0;
+    MPI_Allreduce(&mine, &total, 1, MPI_DOUBLE, MPI_SUM, sum_comm_);
+    return total;
+  }
+
+  // This rank's energy per region (nullptr without energy.regions).
+  const phantom::EnergyRegions* regions() const { return regions_.get(); }
+
+ private:
+  const std::string& source_name() const {
+    name_ = selection_.meter->name();
+    return name_;
+  }
+
+  // Region names -> the four regions of docs/energy.md.
+  static const char* region_of(const char* name) {
+    const std::string n = name;
+    if (n.rfind("phantom::comm::", 0) == 0) return "communication";
+    if (n == "phantom::optimizer") return "optimizer";
+    if (n.size() > 9 && n.compare(n.size() - 9, 9, "::forward") == 0) return "forward";
+    if (n.size() > 10 && n.compare(n.size() - 10, 10, "::backward") == 0) return "backward";
+    return nullptr;
+  }
+  // Kokkos Tools keeps plain function pointers: the active accountant is static.
+  static inline StepEnergy* active_ = nullptr;
+  static void on_push(const char* name) {
+    if (const char* r = region_of(name)) {
+      active_->regions_->begin(r);
+      active_->open_.push_back(r);
+    } else {
+      active_->open_.push_back(nullptr);
+    }
+  }
+  static void on_pop() {
+    if (active_->open_.empty()) return;
+    const char* r = active_->open_.back();
+    active_->open_.pop_back();
+    if (r) active_->regions_->end(r);
+  }
+  void start_regions() {
+    active_ = this;
+    open_.clear();
+    Kokkos::Tools::Experimental::set_push_region_callback(&StepEnergy::on_push);
+    Kokkos::Tools::Experimental::set_pop_region_callback(&StepEnergy::on_pop);
+  }
+  void stop_regions() {
+    Kokkos::Tools::Experimental::set_push_region_callback(nullptr);
+    Kokkos::Tools::Experimental::set_pop_region_callback(nullptr);
+    active_ = nullptr;
+  }
+
+  phantom::Communicator& comm_;
+  MPI_Comm sum_comm_;
+  int node_rank_ = 0;
+  bool reads_ = true;
+  phantom::MeterSelection selection_;
+  std::unique_ptr<phantom::EnergyRegions> regions_;
+  std::vector<const char*> open_;
+  double last_ = 0;
+  mutable std::string name_;
+};
+
+}  // namespace phantom_train
