@@ -17,6 +17,7 @@ struct Sweep {
   std::vector<std::string> strategies;  // empty: the deck's
   std::vector<int> ranks{1};
   std::vector<std::size_t> ghosts;      // empty: the deck's
+  std::vector<std::string> compressors;  // tp/megatron; empty: the deck's
 };
 
 struct Row {
@@ -39,41 +40,42 @@ inline std::vector<Row> evaluate(const phantom::Deck& deck, const Sweep& sweep,
     const auto strategy = phantom::parse_strategy(name);
     std::vector<std::size_t> ghosts{base.ghost};
     if (strategy == phantom::Strategy::pp && !sweep.ghosts.empty()) ghosts = sweep.ghosts;
+    std::vector<phantom::CompressionConfig> compressions{base.compression};
+    if (strategy == phantom::Strategy::pp || strategy == phantom::Strategy::dense)
+      compressions = {phantom::CompressionConfig{}};
+    else if (!sweep.compressors.empty())
+      compressions = phantom::cost::compression_variants(deck, sweep.compressors);
+    for (const auto& z : compressions)
     for (std::size_t k : ghosts)
       for (int p : sweep.ranks) {
         auto in = base;
         in.strategy = strategy;
         in.ghost = k;
         in.ranks = p;
+        in.compression = z;
         try {
           Row r{phantom::cost::network_costs(in), {}};
           r.time = phantom::cost::predict_step(r.costs, profile);
           rows.push_back(r);
         } catch (const phantom::InvalidArgument& e) {
-          skipped.push_back({name + (strategy == phantom::Strategy::pp ? " k=" + std::to_string(k) : "") +
-                                 " p=" + std::to_string(p),
-                             e.what()});
+          skipped.push_back({phantom::cost::label(in) + " p=" + std::to_string(p), e.what()});
         }
       }
   }
   return rows;
 }
 
-inline std::string label(const Row& r) {
-  std::string s = phantom::to_string(r.costs.input.strategy);
-  if (r.costs.input.strategy == phantom::Strategy::pp) s += " k=" + std::to_string(r.costs.input.ghost);
-  return s;
-}
+inline std::string label(const Row& r) { return phantom::cost::label(r.costs.input); }
 
 inline void print_table(const std::vector<Row>& rows, const phantom::cost::DeviceProfile& profile) {
   std::printf("profile %s: %s\n  source: %s\n", profile.name.c_str(), profile.description.c_str(),
               profile.source.c_str());
-  std::printf("%-12s %5s %13s %11s %10s %10s %11s %9s %9s %9s %10s %11s\n", "strategy", "p",
+  std::printf("%-16s %5s %13s %11s %10s %10s %11s %9s %9s %9s %10s %11s\n", "strategy", "p",
               "params", "params/rank", "MiB/rank", "GFLOP/rk", "bytes/rank", "gemm ms", "mem ms",
               "comm ms", "step ms", "J/step(mod)");
   for (const auto& r : rows) {
     const auto& c = r.costs;
-    std::printf("%-12s %5d %13.0f %11.0f %10.2f %10.4f %11.0f %9.3f %9.3f %9.3f %10.3f %11.4g%s\n",
+    std::printf("%-16s %5d %13.0f %11.0f %10.2f %10.4f %11.0f %9.3f %9.3f %9.3f %10.3f %11.4g%s\n",
                 label(r).c_str(), c.input.ranks, c.parameters_global, c.parameters_rank,
                 c.memory_bytes() / 1048576.0, c.flops / 1e9, c.bytes, 1e3 * r.time.gemm_s,
                 1e3 * r.time.memory_s, 1e3 * r.time.comm_s, 1e3 * r.time.step_s(),
@@ -82,7 +84,7 @@ inline void print_table(const std::vector<Row>& rows, const phantom::cost::Devic
 }
 
 inline const char* kCsvHeader =
-    "profile,strategy,ghost,ranks,width,depth,batch,parameters,parameters_per_rank,"
+    "profile,strategy,ghost,compression,ranks,width,depth,batch,parameters,parameters_per_rank,"
     "weight_bytes,gradient_bytes,optimizer_bytes,activation_bytes,memory_bytes,flops_per_step,"
     "bytes_per_step,gemm_s,memory_s,comm_s,step_s,energy_j,energy_source,fits_memory";
 
@@ -90,7 +92,9 @@ inline void write_csv_row(std::ostream& out, const Row& r, const std::string& pr
   const auto& c = r.costs;
   const bool pp = c.input.strategy == phantom::Strategy::pp;
   out << profile << ',' << phantom::to_string(c.input.strategy) << ','
-      << (pp ? std::to_string(c.input.ghost) : std::string()) << ',' << c.input.ranks << ','
+      << (pp ? std::to_string(c.input.ghost) : std::string()) << ','
+      << (c.input.compression.enabled() ? phantom::cost::label(c.input) : std::string("none")) << ','
+      << c.input.ranks << ','
       << c.input.width << ',' << c.input.depth << ',' << c.input.batch << ','
       << c.parameters_global << ',' << c.parameters_rank << ',' << c.weight_bytes << ','
       << c.gradient_bytes << ',' << c.optimizer_bytes << ',' << c.activation_bytes << ','

@@ -2,7 +2,7 @@
 //
 //   phantom-cost [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]
 //                [--ranks 1,2,4] [--strategies pp,tp,megatron] [--ghosts 8,16,32]
-//                [--csv FILE]
+//                [--compressors none,int8,topk] [--csv FILE]
 //   mpiexec -n P phantom-cost --calibrate FILE   measures this machine's profile
 //   phantom-cost --list-profiles
 //
@@ -26,10 +26,12 @@ namespace {
 
 const char* kUsage =
     "usage: phantom-cost [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]\n"
-    "                    [--ranks LIST] [--strategies LIST] [--ghosts LIST] [--csv FILE]\n"
+    "                    [--ranks LIST] [--strategies LIST] [--ghosts LIST]\n"
+    "                    [--compressors LIST] [--csv FILE]\n"
     "       mpiexec -n P phantom-cost --calibrate FILE   measure this machine (TOML profile)\n"
     "       phantom-cost --list-profiles\n"
-    "LISTs are comma-separated (e.g. --ranks 1,2,4). With no DECK the quick-start deck is used.\n";
+    "LISTs are comma-separated (e.g. --ranks 1,2,4). --compressors (none, int8, int4, int2,\n"
+    "fp16, bf16, topk, ae) applies to tp and megatron. With no DECK the quick-start deck is used.\n";
 
 struct Arguments {
   std::string deck_path, profile = "this-cpu", csv, calibrate;
@@ -78,6 +80,11 @@ Arguments parse_arguments(int argc, char** argv) {
       for (const auto& s : split(value(i, arg))) a.sweep.ranks.push_back(int(positive_integer(s, arg)));
     } else if (arg == "--ghosts") {
       for (const auto& s : split(value(i, arg))) a.sweep.ghosts.push_back(positive_integer(s, arg));
+    } else if (arg == "--compressors") {
+      for (const auto& s : split(value(i, arg))) {
+        phantom::parse_compression_method(s);  // names the allowed ones
+        a.sweep.compressors.push_back(s);
+      }
     } else if (arg == "--strategies") {
       for (const auto& s : split(value(i, arg))) {
         phantom::parse_strategy(s);  // names the allowed ones

@@ -3,6 +3,7 @@
 //
 //   phantom-plan [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]
 //                [--ranks 8,16,32] [--strategies pp,tp,megatron] [--ghosts 8,16,32]
+//                [--compressors none,int8,fp16,topk,ae]
 //                [--time-bound-ms T] [--slow-rank F] [--csv FILE]
 //                [--frontier-csv FILE] [--png FILE]
 //
@@ -24,15 +25,17 @@ namespace {
 const char* kUsage =
     "usage: phantom-plan [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]\n"
     "                    [--ranks LIST] [--strategies LIST] [--ghosts LIST]\n"
+    "                    [--compressors LIST]\n"
     "                    [--time-bound-ms T] [--slow-rank F] [--csv FILE]\n"
     "                    [--frontier-csv FILE] [--png FILE]\n"
-    "Defaults: --profile h100-sxm --ranks 8 --strategies pp,tp,megatron, the deck's k.\n"
+    "Defaults: --profile h100-sxm --ranks 8 --strategies pp,tp,megatron, the deck's k and\n"
+    "compression. --compressors (none, int8, int4, int2, fp16, bf16, topk, ae): tp/megatron.\n"
     "--slow-rank F: one rank computes F times slower (a straggler inside the group).\n"
     "--png needs gnuplot (Debian: gnuplot-nox).\n";
 
 struct Arguments {
   std::string deck_path, profile = "h100-sxm", csv, frontier_csv, png;
-  std::vector<std::string> overrides, strategies{"pp", "tp", "megatron"};
+  std::vector<std::string> overrides, strategies{"pp", "tp", "megatron"}, compressors;
   std::vector<int> ranks{8};
   std::vector<std::size_t> ghosts;
   double time_bound_s = 0, slow_rank = 1;
@@ -88,6 +91,9 @@ Arguments parse_arguments(int argc, char** argv) {
       for (const auto& s : split(value(i, arg))) a.ranks.push_back(int(count(s, arg)));
     } else if (arg == "--ghosts") {
       for (const auto& s : split(value(i, arg))) a.ghosts.push_back(std::size_t(count(s, arg)));
+    } else if (arg == "--compressors") {
+      a.compressors = split(value(i, arg));
+      for (const auto& s : a.compressors) phantom::parse_compression_method(s);
     } else if (arg == "--strategies") {
       a.strategies = split(value(i, arg));
       for (const auto& s : a.strategies) phantom::parse_strategy(s);
@@ -119,7 +125,7 @@ void write_atomically(const std::string& path, Write write) {
 }
 
 void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
-  std::printf("%-12s %5s %10s %12s %10s %12s %9s %12s %s\n", "strategy", "p", "step ms",
+  std::printf("%-18s %5s %10s %12s %10s %12s %9s %12s %s\n", "strategy", "p", "step ms",
               "J/step", "MiB/rank", "plan(a) J", "saving", bound_s > 0 ? "plan(b) J" : "", "");
   for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
     const auto& c = advice.candidates[i];
@@ -131,7 +137,7 @@ void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
       bounded = buf;
     }
     // The baseline is the planner's: every phase at the top clock, waits included.
-    std::printf("%-12s %5d %10.3f %12.4g %10.1f %12.4g %8.2f%% %12s %s%s\n", c.label().c_str(),
+    std::printf("%-18s %5d %10.3f %12.4g %10.1f %12.4g %8.2f%% %12s %s%s\n", c.label().c_str(),
                 c.costs.input.ranks, 1e3 * c.fastest.baseline.time_s, c.fastest.baseline.energy_j,
                 c.costs.memory_bytes() / 1048576.0, c.fastest.plan.energy_j,
                 base > 0 ? 100 * c.fastest.saving_j / base : 0.0, bounded.c_str(),
@@ -172,6 +178,7 @@ void run(const Arguments& args) {
   in.strategies.clear();
   for (const auto& s : args.strategies) in.strategies.push_back(phantom::parse_strategy(s));
   in.ghosts = args.ghosts;
+  in.compressions = phantom::cost::compression_variants(deck, args.compressors);
   in.ranks = args.ranks;
   in.time_bound_s = args.time_bound_s;
   in.slow_rank_factor = args.slow_rank;
@@ -225,13 +232,14 @@ void run(const Arguments& args) {
   }
   if (!args.csv.empty())
     write_atomically(args.csv, [&](std::ostream& out) {
-      out << "profile,strategy,ghost,ranks,step_s,energy_j,memory_bytes,fits_memory,"
+      out << "profile,strategy,ghost,compression,ranks,step_s,energy_j,memory_bytes,fits_memory,"
              "plan_a_time_s,plan_a_energy_j,plan_a_saving_j,plan_b_time_s,plan_b_energy_j,"
              "least_energy,source\n";
       for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
         const auto& c = advice.candidates[i];
         out << in.device.name << ',' << phantom::to_string(c.costs.input.strategy) << ','
             << (c.costs.input.strategy == phantom::Strategy::pp ? std::to_string(c.costs.input.ghost) : "")
+            << ',' << (c.costs.input.compression.enabled() ? c.label() : std::string("none"))
             << ',' << c.costs.input.ranks << ',' << c.fastest.baseline.time_s << ','
             << c.fastest.baseline.energy_j << ',' << c.costs.memory_bytes() << ',' << c.fits_memory << ','
             << c.fastest.plan.time_s << ',' << c.fastest.plan.energy_j << ',' << c.fastest.saving_j

@@ -34,12 +34,7 @@ inline phantom::NetworkConfig network_config(const Deck& deck, int ranks) {
   c.strategy = phantom::parse_strategy(deck.model.strategy);
   c.ghost = std::size_t(deck.model.ghost);
   c.activation = phantom::parse_activation(deck.model.activation);
-  c.compression.method = phantom::parse_compression_method(deck.compression.method);
-  c.compression.topk_fraction = deck.compression.topk_fraction;
-  c.compression.error_feedback = deck.compression.error_feedback;
-  c.compression.ae_dim = std::size_t(deck.compression.ae_dim);
-  c.compression.messages = phantom::parse_compressed_messages(deck.compression.messages);
-  c.compression.first_layer = std::size_t(deck.compression.first_layer);
+  c.compression = phantom::cost::compression_config(deck);
   const std::string r = std::to_string(ranks);
   if (deck.model.width % ranks != 0)
     throw phantom::DeckError("model.width = " + std::to_string(deck.model.width) +

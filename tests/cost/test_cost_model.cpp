@@ -55,6 +55,7 @@ struct Case {
   std::size_t input_dim, width, depth, output_dim, ghost, batch;
   const char* activation;
   phantom::OptimizerKind optimizer;
+  phantom::CompressionConfig compression = {};
 };
 
 class CostModel : public ::testing::TestWithParam<Case> {};
@@ -77,6 +78,7 @@ TEST_P(CostModel, EqualsWhatTheNetworkCounts) {
   in.scalar_bytes = sizeof(double);
   in.optimizer = phantom::to_string(c.optimizer);
   in.activation = c.activation;
+  in.compression = c.compression;
   const auto costs = phantom::cost::network_costs(in);
 
   Kokkos::Tools::Experimental::set_allocate_data_callback(on_allocate);
@@ -88,6 +90,7 @@ TEST_P(CostModel, EqualsWhatTheNetworkCounts) {
     cfg.strategy = c.strategy;
     cfg.ghost = c.ghost;
     cfg.activation = phantom::parse_activation(c.activation);
+    cfg.compression = c.compression;
     phantom::DistributedFFN<double, Space> net(*comm, cfg);
     net.initialize(7);
     const LiveBytes before = live_layer_bytes();  // weights and gradients only
@@ -123,9 +126,12 @@ TEST_P(CostModel, EqualsWhatTheNetworkCounts) {
     for (const auto& v : opt.first_moments()) state_values += double(v.extent(0));
     for (const auto& v : opt.second_moments()) state_values += double(v.extent(0));
     EXPECT_EQ(state_values * sizeof(double), costs.optimizer_bytes);
-    // What the step allocated besides the optimizer state: the batch-sized buffers.
+    // What the step allocated besides the optimizer state: the batch-sized
+    // buffers (compressed messages' byte buffers are not in the model).
     const LiveBytes after = live_layer_bytes();
-    EXPECT_EQ(after.layers - before.layers, costs.activation_bytes);
+    if (!c.compression.enabled()) {
+      EXPECT_EQ(after.layers - before.layers, costs.activation_bytes);
+    }
   }
   Kokkos::Tools::Experimental::set_allocate_data_callback(nullptr);
   Kokkos::Tools::Experimental::set_deallocate_data_callback(nullptr);
@@ -133,6 +139,21 @@ TEST_P(CostModel, EqualsWhatTheNetworkCounts) {
 
 using phantom::OptimizerKind;
 using phantom::Strategy;
+
+phantom::CompressionConfig compressed(phantom::CompressionMethod method,
+                                      phantom::CompressedMessages messages =
+                                          phantom::CompressedMessages::both,
+                                      std::size_t first_layer = 1) {
+  phantom::CompressionConfig z;
+  z.method = method;
+  z.messages = messages;
+  z.first_layer = first_layer;
+  z.topk_fraction = 0.3;
+  z.ae_dim = 5;
+  return z;
+}
+using phantom::CompressedMessages;
+using phantom::CompressionMethod;
 // Widths divisible by 1..4; odd batch and dimensions so no two figures agree by accident.
 INSTANTIATE_TEST_SUITE_P(
     Strategies, CostModel,
@@ -143,7 +164,20 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{Strategy::tp, 5, 12, 2, 3, 2, 7, "gelu", OptimizerKind::adam},
                       Case{Strategy::tp, 9, 24, 3, 4, 2, 3, "identity", OptimizerKind::sgd},
                       Case{Strategy::megatron, 5, 12, 2, 3, 2, 7, "tanh", OptimizerKind::adam},
-                      Case{Strategy::megatron, 9, 24, 4, 4, 2, 3, "relu", OptimizerKind::sgd}),
+                      Case{Strategy::megatron, 9, 24, 4, 4, 2, 3, "relu", OptimizerKind::sgd},
+                      // compressed messages (docs/compression.md): bytes, FLOPs, parameters
+                      Case{Strategy::tp, 5, 12, 2, 3, 2, 7, "tanh", OptimizerKind::adam,
+                           compressed(CompressionMethod::int8)},
+                      Case{Strategy::tp, 5, 24, 3, 3, 2, 6, "relu", OptimizerKind::adam,
+                           compressed(CompressionMethod::int4, CompressedMessages::forward, 2)},
+                      Case{Strategy::tp, 5, 12, 2, 3, 2, 7, "relu", OptimizerKind::adam,
+                           compressed(CompressionMethod::topk, CompressedMessages::backward)},
+                      Case{Strategy::megatron, 5, 12, 2, 3, 2, 7, "tanh", OptimizerKind::adam,
+                           compressed(CompressionMethod::int2)},
+                      Case{Strategy::megatron, 5, 24, 2, 3, 2, 8, "relu", OptimizerKind::sgd,
+                           compressed(CompressionMethod::bf16)},
+                      Case{Strategy::megatron, 5, 12, 2, 3, 2, 7, "tanh", OptimizerKind::adam,
+                           compressed(CompressionMethod::ae, CompressedMessages::forward)}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 TEST(CostModel, RejectsWhatTheNetworkRejects) {

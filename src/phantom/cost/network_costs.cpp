@@ -13,7 +13,12 @@ const char* to_string(CollectiveKind c) {
   return "?";
 }
 
+int CollectiveCall::steps(int p) const {
+  return kind == CollectiveKind::allreduce ? 2 * (p - 1) : p - 1;
+}
+
 double CollectiveCall::bytes(int p, std::size_t scalar_bytes) const {
+  if (compressed_bytes >= 0) return compressed_bytes;
   const double s = double(scalar_bytes);
   if (kind == CollectiveKind::allreduce) return 2.0 * (p - 1) * values / p * s;
   return (p - 1) * values * s;
@@ -79,6 +84,9 @@ LayerCost column_layer(const CostInput& in, std::size_t l, double B, double m, c
   c.backward_gemms = {{B, n, m}, {m, n, B}};  // dx partial, dW
   if (p > 1) {
     c.backward_collectives = {{CollectiveKind::allreduce, B * n}};
+    if (in.compression.applies(l, false))
+      c.backward_collectives[0].compressed_bytes = compressed_allreduce_bytes(
+          in.compression, in.batch, in.width, in.scalar_bytes, p);
     c.activation_values += B * n;  // the all-reduced dx
   }
   add_activated_output(c, B, m, in.activation == "identity");
@@ -88,14 +96,35 @@ LayerCost column_layer(const CostInput& in, std::size_t l, double B, double m, c
 
 // Row-parallel layer (Megatron's first of a pair, and the output layer).
 LayerCost row_layer(const CostInput& in, std::size_t l, double B, double m, double n_out,
-                    bool identity, const char* kind) {
+                    bool identity, const char* kind, bool hidden) {
   LayerCost c = named(layer_label(l), kind);
   const double n_in = double(in.width);
   c.parameters_global = n_out * n_in + n_out;
   c.parameters_rank = n_out * m + n_out;  // the bias is replicated
   c.forward_gemms = {{B, n_out, m}};
   c.backward_gemms = {{n_out, m, B}, {B, m, n_out}};  // dW_r, dx_r
-  if (in.ranks > 1) c.forward_collectives = {{CollectiveKind::allreduce, B * n_out}};
+  const bool compressed = hidden && in.compression.applies(l, true);
+  if (compressed && in.compression.method == CompressionMethod::ae) {
+    // compress/autoencoder.hpp: an encoder (e x n) per rank, a replicated
+    // decoder (n x e); encode and decode 2 n e per sample each, backward 4
+    // products; the all-reduce carries the (B x e) code.
+    const double e = double(in.compression.ae_dim), p = in.ranks;
+    c.parameters_global += (p + 1) * e * n_out;
+    c.parameters_rank += 2 * e * n_out;
+    c.forward_gemms.push_back({B, e, n_out});   // code = partial E^T
+    c.forward_gemms.push_back({B, n_out, e});   // z = code_sum D^T
+    c.backward_gemms.push_back({n_out, e, B});  // dD
+    c.backward_gemms.push_back({B, e, n_out});  // d code
+    c.backward_gemms.push_back({e, n_out, B});  // dE
+    c.backward_gemms.push_back({B, n_out, e});  // d partial
+    c.activation_values += B * (3 * e + n_out);  // code, dcode, code sum, dx
+  }
+  if (in.ranks > 1) {
+    c.forward_collectives = {{CollectiveKind::allreduce, B * n_out}};
+    if (compressed)
+      c.forward_collectives[0].compressed_bytes = compressed_allreduce_bytes(
+          in.compression, in.batch, std::size_t(n_out), in.scalar_bytes, in.ranks);
+  }
   add_activated_output(c, B, n_out, identity);
   c.activation_values += B * n_out + B * m;  // partial sum, dx
   return c;
@@ -131,12 +160,34 @@ LayerCost tensor_parallel_layer(const CostInput& in, std::size_t l, double B, do
   c.backward_gemms = {{B, n, m}, {m, n, B}};  // P = delta W_r, dW = delta^T X
   c.forward_collectives = {{CollectiveKind::allgather, B * m}};
   c.backward_collectives = {{CollectiveKind::reduce_scatter, B * m}};
+  const std::size_t mm = in.width / std::size_t(in.ranks);
+  if (in.compression.applies(l, true))
+    c.forward_collectives[0].compressed_bytes =
+        compressed_allgather_bytes(in.compression, in.batch, mm, in.scalar_bytes, in.ranks);
+  if (in.compression.applies(l, false))
+    c.backward_collectives[0].compressed_bytes =
+        compressed_reduce_scatter_bytes(in.compression, in.batch, mm, in.scalar_bytes, in.ranks);
   add_activated_output(c, B, m, in.activation == "identity");
   c.activation_values += B * (2 * n + m);  // gathered, partial dx, dx
   return c;
 }
 
 }  // namespace
+
+std::string label(const CostInput& in) {
+  std::string s = to_string(in.strategy);
+  if (in.strategy == Strategy::pp) return s + " k=" + std::to_string(in.ghost);
+  const auto& z = in.compression;
+  if (!z.enabled()) return s;
+  s += std::string("+") + to_string(z.method);
+  if (z.method == CompressionMethod::topk) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", z.topk_fraction);
+    s += buf;
+  }
+  if (z.method == CompressionMethod::ae) s += std::to_string(z.ae_dim);
+  return s;
+}
 
 double LayerCost::forward_flops() const { return sum_flops(forward_gemms); }
 double LayerCost::backward_flops() const { return sum_flops(backward_gemms); }
@@ -152,6 +203,7 @@ NetworkCosts network_costs(const CostInput& in) {
   config.strategy = in.strategy;
   config.ghost = in.ghost;
   config.activation = parse_activation(in.activation);
+  config.compression = in.compression;
   validate(config, in.ranks);
   if (in.optimizer != "adam" && in.optimizer != "sgd")
     throw InvalidArgument("unknown optimizer '" + in.optimizer + "' (allowed: sgd, adam)");
@@ -167,13 +219,14 @@ NetworkCosts network_costs(const CostInput& in) {
       case Strategy::tp: out.layers.push_back(tensor_parallel_layer(in, l, B, m)); break;
       case Strategy::megatron:
         out.layers.push_back(l % 2 == 1 ? row_layer(in, l, B, m, double(in.width),
-                                                    in.activation == "identity", "megatron-row")
+                                                    in.activation == "identity", "megatron-row",
+                                                    true)
                                         : column_layer(in, l, B, m, "megatron-column"));
         break;
     }
   }
   out.layers.push_back(
-      row_layer(in, in.depth + 1, B, m, double(in.output_dim), true, "output"));
+      row_layer(in, in.depth + 1, B, m, double(in.output_dim), true, "output", false));
 
   const double s = double(in.scalar_bytes);
   const double state_per_parameter = in.optimizer == "adam" ? 2.0 : 1.0;

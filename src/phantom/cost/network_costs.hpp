@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "phantom/compress/compression_config.hpp"
 #include "phantom/model/strategy.hpp"
 
 namespace phantom::cost {
@@ -28,9 +29,15 @@ struct GemmShape {
 struct CollectiveCall {
   CollectiveKind kind = CollectiveKind::allgather;
   double values = 0;
+  // Compressed messages (docs/compression.md): the logical bytes this rank
+  // receives, from compress/compression_config.hpp; < 0: not compressed.
+  double compressed_bytes = -1;
   // Logical bytes this rank receives with the ring definitions:
-  // allgather and reduce_scatter (p-1) c, allreduce 2 (p-1) c / p.
+  // allgather and reduce_scatter (p-1) c s, allreduce 2 (p-1) c s / p, or the
+  // compressed size.
   double bytes(int p, std::size_t scalar_bytes) const;
+  // Ring steps, each costing one latency: p-1, all-reduce 2 (p-1).
+  int steps(int p) const;
 };
 
 struct LayerCost {
@@ -60,6 +67,7 @@ struct CostInput {
   std::size_t scalar_bytes = 4;
   std::string optimizer = "adam";  // adam keeps 2 state values per parameter, sgd 1
   std::string activation = "relu";
+  CompressionConfig compression;  // tp and megatron hidden layers
 };
 
 // Per rank and training step (batch samples), unless named global.
@@ -78,6 +86,10 @@ struct NetworkCosts {
     return weight_bytes + gradient_bytes + optimizer_bytes + activation_bytes;
   }
 };
+
+// "pp k=16", "tp", "tp+int8", "megatron+topk0.1", "megatron+ae64": the
+// strategy with its ghost count or compressor, for tables.
+std::string label(const CostInput& input);
 
 // Throws InvalidArgument (the same messages as the network) when the network
 // cannot be built on input.ranks ranks.

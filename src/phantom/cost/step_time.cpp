@@ -12,6 +12,13 @@ double collective_seconds(CollectiveKind kind, double values, std::size_t scalar
   return (p - 1) * (link.alpha_s + bytes / link.bandwidth_bytes_s);
 }
 
+double call_seconds(const CollectiveCall& call, std::size_t scalar_bytes, int p,
+                    const DeviceProfile& profile) {
+  if (p <= 1) return 0;
+  const Link& link = profile.link_for(p);
+  return call.steps(p) * link.alpha_s + call.bytes(p, scalar_bytes) / link.bandwidth_bytes_s;
+}
+
 StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& profile) {
   StepPrediction s;
   const auto& in = costs.input;
@@ -21,7 +28,7 @@ StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& prof
   };
   auto add_calls = [&](const std::vector<CollectiveCall>& calls) {
     for (const auto& c : calls)
-      s.comm_s += collective_seconds(c.kind, c.values, in.scalar_bytes, in.ranks, profile);
+      s.comm_s += call_seconds(c, in.scalar_bytes, in.ranks, profile);
   };
   for (const auto& layer : costs.layers) {
     add_gemms(layer.forward_gemms);

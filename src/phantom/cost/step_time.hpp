@@ -1,7 +1,8 @@
 // Predicted time and energy of one training step on a device profile:
 //   t_gemm = sum over GEMMs of 2 r c i / rate(r, c, i)
 //   t_mem  = (element-wise + optimizer values) * scalar bytes / memory bandwidth
-//   t_comm = ring collectives, per call of c values (s bytes each):
+//   t_comm = ring collectives, per call of c values (s bytes each; compressed
+//            messages: their compressed bytes, docs/compression.md):
 //            allgather, reduce_scatter: (p-1) (alpha + c s / bw)
 //            allreduce:               2 (p-1) (alpha + c s / (p bw))
 //   t_step = t_gemm + t_mem + t_comm  (no overlap: with Open MPI on CPUs the
@@ -23,7 +24,11 @@ struct StepPrediction {
 
 StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& profile);
 
-// Time of one collective call of `values` values on p ranks.
+// Time of one call: steps x alpha + received bytes / bandwidth (compressed
+// calls: their compressed bytes; the compressors' own work is not modelled).
+double call_seconds(const CollectiveCall& call, std::size_t scalar_bytes, int p,
+                    const DeviceProfile& profile);
+// Time of one uncompressed collective call of `values` values on p ranks.
 double collective_seconds(CollectiveKind kind, double values, std::size_t scalar_bytes, int p,
                           const DeviceProfile& profile);
 

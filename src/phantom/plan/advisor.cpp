@@ -13,30 +13,31 @@ double Candidate::ranked_time_s() const {
 bool Candidate::feasible(double bound_s) const {
   return fits_memory && (bound_s <= 0 || bounded.has_value());
 }
-std::string Candidate::label() const {
-  std::string s = to_string(costs.input.strategy);
-  if (costs.input.strategy == Strategy::pp) s += " k=" + std::to_string(costs.input.ghost);
-  return s;
-}
+std::string Candidate::label() const { return cost::label(costs.input); }
 
 Advice advise(const AdvisorInput& input) {
   Advice advice;
   for (Strategy strategy : input.strategies) {
     std::vector<std::size_t> ghosts{input.network.ghost};
     if (strategy == Strategy::pp && !input.ghosts.empty()) ghosts = input.ghosts;
+    std::vector<CompressionConfig> compressions{input.network.compression};
+    if (strategy == Strategy::pp || strategy == Strategy::dense)
+      compressions = {CompressionConfig{}};
+    else if (!input.compressions.empty())
+      compressions = input.compressions;
+    for (const auto& z : compressions)
     for (std::size_t k : ghosts)
       for (int p : input.ranks) {
         cost::CostInput in = input.network;
         in.strategy = strategy;
         in.ghost = k;
         in.ranks = p;
+        in.compression = z;
         Candidate c;
         try {
           c.costs = cost::network_costs(in);
         } catch (const InvalidArgument& e) {
-          std::string what = to_string(strategy);
-          if (strategy == Strategy::pp) what += " k=" + std::to_string(k);
-          advice.skipped.push_back({what + " p=" + std::to_string(p), e.what()});
+          advice.skipped.push_back({cost::label(in) + " p=" + std::to_string(p), e.what()});
           continue;
         }
         c.top_clock = cost::predict_step(c.costs, input.device);

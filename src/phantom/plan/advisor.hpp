@@ -24,6 +24,9 @@ struct AdvisorInput {
   std::vector<Strategy> strategies{Strategy::pp, Strategy::tp, Strategy::megatron};
   std::vector<std::size_t> ghosts{16};
   std::vector<int> ranks{1};
+  // Compressors tried for tp and megatron (docs/compression.md); empty: the
+  // network's own. pp and dense never compress.
+  std::vector<CompressionConfig> compressions;
   double time_bound_s = 0;       // 0: no bound
   double slow_rank_factor = 1;   // one rank's compute that much slower
   ClockModel clocks;
@@ -41,7 +44,7 @@ struct Candidate {
   double ranked_energy_j() const;
   double ranked_time_s() const;
   bool feasible(double bound_s) const;
-  std::string label() const;  // "pp k=16", "tp", ...
+  std::string label() const;  // "pp k=16", "tp", "tp+int8", ...
 };
 
 struct Skipped {

@@ -33,7 +33,7 @@ Stages top_clock_stages(const cost::NetworkCosts& costs, const cost::DeviceProfi
       stages.back().push_back({base + ".memory", memory_values * s / device.memory_bytes_s,
                                Kind::memory});
     for (const auto& c : calls) {
-      const double t = cost::collective_seconds(c.kind, c.values, in.scalar_bytes, in.ranks, device);
+      const double t = cost::call_seconds(c, in.scalar_bytes, in.ranks, device);
       if (in.ranks <= 1) continue;
       stages.back().push_back({base + "." + cost::to_string(c.kind), t, Kind::transfer});
       stages.emplace_back();  // the collective ends the stage
