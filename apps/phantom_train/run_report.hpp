@@ -83,6 +83,8 @@ class RunReport {
   };
   void set_plan(const PlannedClocks& plan) { plan_ = plan; }
   void set_region_report(std::string report) { region_report_ = std::move(report); }
+  // What the clock controller did (plan.apply), rank 0's GPU.
+  void set_clock_report(std::string report) { clock_report_ = std::move(report); }
 
   // A restarted run appends to an existing metrics file (the rows of the steps
   // before the restart stay); a fresh run starts it anew.
@@ -166,7 +168,8 @@ class RunReport {
                   plan_.baseline_energy_j, 1e3 * plan_.baseline_step_s, plan_.saving_j,
                   plan_.baseline_energy_j > 0 ? 100 * plan_.saving_j / plan_.baseline_energy_j
                                               : 0.0);
-    if (!region_report_.empty()) std::printf("%s", region_report_.c_str());
+    if (!region_report_.empty()) std::printf("  rank 0's %s", region_report_.c_str());
+    if (!clock_report_.empty()) std::printf("  clock plan on rank 0: %s", clock_report_.c_str());
     std::fflush(stdout);
     if (!deck_.output.summary.empty()) write_atomically(deck_.output.summary, summary_json());
   }
@@ -229,7 +232,7 @@ class RunReport {
   std::string energy_source_, energy_zones_, energy_selection_;
   bool energy_measured_ = false;
   PlannedClocks plan_;
-  std::string region_report_;
+  std::string region_report_, clock_report_;
   std::vector<StepRecord> records_;
   std::ofstream metrics_;
 };

@@ -27,10 +27,11 @@
 #include "phantom/energy/energy_meter.hpp"
 #include "phantom/energy/energy_regions.hpp"
 #include "phantom/io/deck.hpp"
+#include "region_hooks.hpp"
 
 namespace phantom_train {
 
-class StepEnergy {
+class StepEnergy : private RegionListener {
  public:
   StepEnergy(const phantom::Deck& deck, phantom::Communicator& comm) : comm_(comm) {
     MPI_Comm_dup(MPI_COMM_WORLD, &sum_comm_);
@@ -66,8 +67,8 @@ class StepEnergy {
       regions_ = std::make_unique<phantom::EnergyRegions>(*selection_.meter);
     last_ = selection_.meter->joules();
   }
-  ~StepEnergy() {
-    if (active_ == this) stop_regions();
+  ~StepEnergy() override {
+    if (listening_) stop_regions();
     MPI_Comm_free(&sum_comm_);
   }
   StepEnergy(const StepEnergy&) = delete;
@@ -78,6 +79,8 @@ class StepEnergy {
   // "auto" said why it passed over the others: "nvml: ...; rapl: ... -> model".
   std::string selection() const { return selection_.summary(); }
   std::string zones() const { return selection_.meter->zones(); }
+  // This rank's index among the ranks of its node (its GPU).
+  int node_rank() const { return node_rank_; }
 
   // Call on every rank right before a step (and its timer) starts.
   void begin_step() {
@@ -112,32 +115,25 @@ class StepEnergy {
     if (n.size() > 10 && n.compare(n.size() - 10, 10, "::backward") == 0) return "backward";
     return nullptr;
   }
-  // Kokkos Tools keeps plain function pointers: the active accountant is static.
-  static inline StepEnergy* active_ = nullptr;
-  static void on_push(const char* name) {
-    if (const char* r = region_of(name)) {
-      active_->regions_->begin(r);
-      active_->open_.push_back(r);
-    } else {
-      active_->open_.push_back(nullptr);
-    }
+  void push(const char* name) override {
+    const char* r = region_of(name);
+    if (r) regions_->begin(r);
+    open_.push_back(r);
   }
-  static void on_pop() {
-    if (active_->open_.empty()) return;
-    const char* r = active_->open_.back();
-    active_->open_.pop_back();
-    if (r) active_->regions_->end(r);
+  void pop() override {
+    if (open_.empty()) return;
+    const char* r = open_.back();
+    open_.pop_back();
+    if (r) regions_->end(r);
   }
   void start_regions() {
-    active_ = this;
     open_.clear();
-    Kokkos::Tools::Experimental::set_push_region_callback(&StepEnergy::on_push);
-    Kokkos::Tools::Experimental::set_pop_region_callback(&StepEnergy::on_pop);
+    RegionHooks::add(this);
+    listening_ = true;
   }
   void stop_regions() {
-    Kokkos::Tools::Experimental::set_push_region_callback(nullptr);
-    Kokkos::Tools::Experimental::set_pop_region_callback(nullptr);
-    active_ = nullptr;
+    RegionHooks::remove(this);
+    listening_ = false;
   }
 
   phantom::Communicator& comm_;
@@ -147,6 +143,7 @@ class StepEnergy {
   phantom::MeterSelection selection_;
   std::unique_ptr<phantom::EnergyRegions> regions_;
   std::vector<const char*> open_;
+  bool listening_ = false;
   double last_ = 0;
   mutable std::string name_;
 };

@@ -18,7 +18,7 @@
 #include "phantom/io/hdf5_dataset.hpp"
 #include "phantom/model/distributed_ffn.hpp"
 #include "phantom/cost/deck_input.hpp"
-#include "phantom/plan/advisor.hpp"
+#include "clock_plan.hpp"
 #include "run_report.hpp"
 #include "step_energy.hpp"
 
@@ -118,30 +118,6 @@ std::size_t load_fitting_checkpoint(const Deck& deck, const std::string& key,
   return std::size_t(info.step);
 }
 
-// The modelled clock plan of this run's network on plan.profile
-// (docs/phantom-plan.md): plan (a), or plan (b) within plan.time_bound_ms.
-inline RunReport::PlannedClocks planned_clocks(const Deck& deck, int ranks) {
-  phantom::plan::AdvisorInput in;
-  in.network = phantom::cost::cost_input(deck, ranks);
-  in.device = phantom::cost::load_profile(deck.plan.profile);
-  in.strategies = {in.network.strategy};
-  in.ghosts = {in.network.ghost};
-  in.ranks = {ranks};
-  in.slow_rank_factor = deck.plan.slow_rank;
-  in.time_bound_s = 1e-3 * deck.plan.time_bound_ms;
-  const auto advice = phantom::plan::advise(in);
-  if (advice.candidates.empty())
-    throw phantom::DeckError("plan.profile: " + advice.skipped.front().why);
-  const auto& c = advice.candidates.front();
-  if (in.time_bound_s > 0 && !c.bounded)
-    throw phantom::DeckError("plan.time_bound_ms = " + std::to_string(deck.plan.time_bound_ms) +
-                             " is below the fastest modelled step on " + deck.plan.profile +
-                             " (" + std::to_string(1e3 * c.fastest.plan.time_s) + " ms)");
-  const auto& p = c.bounded ? *c.bounded : c.fastest;
-  return {in.device.name, p.plan.time_s, p.plan.energy_j, p.baseline.time_s, p.baseline.energy_j,
-          p.saving_j};
-}
-
 // Trains from the deck's restart point (or step 0) to train.steps on the
 // ranks of MPI_COMM_WORLD, which comm must span.
 template <class Scalar>
@@ -181,7 +157,28 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
                    net.flops_per_sample() * batch);
   StepEnergy energy(deck, comm);
   report.set_energy_source(energy.source(), energy.measured(), energy.zones(), energy.selection());
-  if (!deck.plan.profile.empty()) report.set_plan(planned_clocks(deck, comm.size()));
+  if (deck.plan.apply && deck.plan.profile.empty())
+    throw phantom::DeckError("plan.apply = true needs plan.profile (the device profile to plan on)");
+  // The guard outlives the controller: clocks are reset on a signal until the
+  // controller itself has reset them.
+  std::unique_ptr<phantom::plan::ClockSignalGuard> clock_guard;
+  std::unique_ptr<AppliedClocks> clocks;
+  if (!deck.plan.profile.empty()) {
+    const ClockPlan plan = make_clock_plan(deck, comm.size());
+    report.set_plan(plan.summary());
+    if (deck.plan.apply) {
+      clock_guard = std::make_unique<phantom::plan::ClockSignalGuard>();
+      try {
+        clocks = std::make_unique<AppliedClocks>(plan, comm.rank(), unsigned(energy.node_rank()),
+                                                 config.shape.depth + 2,
+                                                 phantom::MeterOptions().nvml_library);
+      } catch (const phantom::InvalidArgument&) {
+        throw;
+      } catch (const std::exception& e) {  // no NVML here: the deck asks for what is not there
+        throw phantom::DeckError(std::string("plan.apply: ") + e.what());
+      }
+    }
+  }
   report.open_metrics(root, first_step > 0);
   if (root) {
     report.print_header(first_step);
@@ -207,6 +204,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
     Kokkos::fence();
     energy.begin_step();
+    if (clocks) clocks->begin_step();
     const auto before = comm.stats();
     const auto t0 = std::chrono::steady_clock::now();
     const double loss = net.train_step(xb, yb, loss_kind, opt);
@@ -221,6 +219,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     rec.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
     rec.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
     rec.bytes = after.total_bytes() - before.total_bytes();
+    if (clocks) clocks->end_step();
     rec.energy_joules = energy.end_step();  // collective, after the step's timing
     const bool log = (step + 1) % std::size_t(deck.train.log_every) == 0 || step + 1 == last_step ||
                      step == first_step;
@@ -232,6 +231,11 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   }
   save(last_step);  // always at the end: steps = 0 writes the initial weights
   if (energy.regions()) report.set_region_report(energy.regions()->report());
+  if (clocks) {
+    clocks->finish();
+    const auto& c = clocks->controller();
+    report.set_clock_report(c.applied() ? c.report() : c.message() + "\n");
+  }
   if (root) report.finish();
   return report;
 }

@@ -43,8 +43,8 @@ def mpi_env():
 
 def sets(settings):
     args = []
-    for k, v in settings.items():
-        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, str) else v}"]
+    for k, v in settings.items():  # TOML values: strings quoted, booleans lower case
+        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, (str, bool)) else v}"]
     return args
 
 
@@ -434,6 +434,70 @@ def study_loss(run):
             + "\n![loss equivalence](results/loss_equivalence.png)\n")
 
 
+COMPRESSORS = [("tp", "none"), ("tp", "int8"), ("tp", "int4"), ("tp", "fp16"), ("tp", "topk"),
+               ("megatron", "none"), ("megatron", "int8"), ("megatron", "ae")]
+
+
+def study_compression(run):
+    """tp and megatron with compressed messages beside pp (docs/compression.md):
+    bytes, measured step, modelled energy and the loss reached, p = 2."""
+    width, steps = 1024, 200
+    rows = []
+    profile = run.profile(2)
+    cases = [("pp", "none")] + COMPRESSORS
+    for strategy, method in cases:
+        z = {"compression.method": method}
+        if method == "ae":
+            z.update({"compression.messages": "forward", "compression.ae_dim": 64})
+        if method == "topk":
+            z.update({"compression.topk_fraction": 0.1, "compression.error_feedback": True})
+        settings = {"model.strategy": strategy, "model.width": width, **z}
+        m = run.train_run(2, settings, steps, metrics=True)
+        p = run.predict([2], settings, profile)[0]
+        h100 = run.predict([8], {**settings, **PROJECTION}, "h100-sxm")[0]
+        rows.append({"strategy": strategy, "compression": method,
+                     "label": strategy if method == "none" else f"{strategy}+{method}",
+                     "bytes_per_step": m["bytes_per_step"],
+                     "measured_step_s": m["step_time_median_s"],
+                     "predicted_step_s": float(p["step_s"]),
+                     "energy_per_step_j": m["energy_per_step_j"],
+                     "energy_source": m["energy_source"],
+                     "loss_last20": smoothed_final(m["losses"]),
+                     "h100_8_step_s": float(h100["step_s"]), "h100_8_energy_j": float(h100["energy_j"]),
+                     "h100_8_bytes": float(h100["bytes_per_step"])})
+    write_csv("compression", rows)
+
+    def draw(ax):
+        xs = range(len(rows))
+        ax.bar(xs, [r["bytes_per_step"] for r in rows], color="C0", label="bytes per step and rank")
+        ax.set_yscale("log")
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([r["label"] for r in rows], rotation=40, ha="right", fontsize=7)
+        ax.set_ylabel("bytes per step and rank")
+        ax2 = ax.twinx()
+        ax2.plot(xs, [r["loss_last20"] for r in rows], "o", color="C3", label="loss (last 20 steps)")
+        ax2.set_ylabel("loss")
+        ax2.legend(fontsize=8, loc="upper right")
+        ax.set_title(f"Compressed tp / megatron beside pp, width {width}, p = 2")
+    plot("compression", draw)
+    return ("## Compressed tensor parallelism beside pp\n\n"
+            f"Width {width}, depth 4, batch 256, {steps} steps, p = 2, measured on {where()} "
+            "(energy: the model, docs/energy.md); TopK keeps 10% with error feedback, the "
+            "autoencoder has e = 64. The H100 columns project the same network at width "
+            f"{PROJECTION['model.width']}, batch {PROJECTION['train.batch']} on 8 GPUs with the cost "
+            "model, which counts compressed bytes but not the compressors' own work.\n\n"
+            + table(rows, [("run", lambda r: r["label"]),
+                           ("bytes/rank", lambda r: f"{r['bytes_per_step']:.4g}"),
+                           ("measured ms", lambda r: ms(r["measured_step_s"])),
+                           ("predicted ms", lambda r: ms(r["predicted_step_s"])),
+                           ("mJ/step (model)", lambda r: mj(r["energy_per_step_j"])),
+                           ("loss", lambda r: f"{r['loss_last20']:.4g}"),
+                           ("H100 x8 ms, J, bytes (projected)",
+                            lambda r: f"{ms(r['h100_8_step_s'])}, {r['h100_8_energy_j']:.3g}, "
+                                      f"{r['h100_8_bytes']:.3g}")])
+            + "\n![compression](results/compression.png)\n")
+
+
 PROJECTION = {"model.width": 32768, "train.batch": 1024}
 PROJECTION_RANKS = [8, 16, 32, 64, 128, 256]
 
@@ -486,9 +550,74 @@ def study_projection(run):
             + "\n![projection](results/projection.png)\n")
 
 
+def study_planner(run):
+    """phantom-plan's predicted savings (model) for pp and tp on 8..256 H100s:
+    intrinsic (one rank 10% slower: plan (a) slows the others' work off the
+    critical path) and extrinsic (the step may take 10% longer: plan (b))."""
+    plan = os.path.join(os.path.dirname(run.cost), "phantom-plan")
+    base = sets({**BASE, **PROJECTION})
+    rows = []
+
+    def plan_csv(extra):
+        path = os.path.join(run.tmp, "plan.csv")
+        subprocess.run([plan, "--profile", "h100-sxm", "--csv", path] + base + extra, check=True,
+                       stdout=subprocess.DEVNULL)
+        return list(csv.DictReader(open(path)))
+
+    for strategy in ("pp", "tp"):
+        for ranks in PROJECTION_RANKS:
+            common = ["--ranks", str(ranks), "--strategies", strategy]
+            slow = plan_csv(common + ["--slow-rank", "1.1"])[0]
+            balanced = plan_csv(common)[0]
+            bound_ms = 1.1 * 1e3 * float(balanced["step_s"])
+            bounded = plan_csv(common + ["--time-bound-ms", repr(bound_ms)])[0]
+            rows.append({"strategy": strategy, "ranks": ranks,
+                         "step_s": float(balanced["step_s"]),
+                         "energy_j": float(balanced["energy_j"]),
+                         "slow_rank_baseline_j": float(slow["energy_j"]),
+                         "intrinsic_saving_j": float(slow["plan_a_saving_j"]),
+                         "intrinsic_saving": float(slow["plan_a_saving_j"]) / float(slow["energy_j"]),
+                         "bound_s": bound_ms / 1e3,
+                         "extrinsic_saving_j": float(bounded["plan_b_saving_j"]),
+                         "extrinsic_saving": float(bounded["plan_b_saving_j"]) / (
+                             float(balanced["energy_j"]) + 0.0),
+                         "source": "model"})
+    write_csv("planner_savings", rows)
+
+    def draw(ax):
+        for strategy in ("pp", "tp"):
+            sel = [r for r in rows if r["strategy"] == strategy]
+            ax.plot([r["ranks"] for r in sel], [100 * r["intrinsic_saving"] for r in sel], "o-",
+                    label=f"{strategy}: one rank 10% slower (plan a)")
+            ax.plot([r["ranks"] for r in sel], [100 * r["extrinsic_saving"] for r in sel], "s--",
+                    label=f"{strategy}: step may take 10% longer (plan b)")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("H100 GPUs")
+        ax.set_ylabel("energy saved per step (%, model)")
+        ax.set_title("Planned GPU clocks: predicted savings")
+    plot("planner_savings", draw)
+    return ("## Planner: predicted savings on 8..256 H100 GPUs\n\n"
+            f"`phantom-plan` (docs/phantom-plan.md) on the projection's network (width "
+            f"{PROJECTION['model.width']}, batch {PROJECTION['train.batch']}, k = 16), `h100-sxm` "
+            "profile and its clock model; everything is modelled. Intrinsic: one GPU computes 10% "
+            "slower, plan (a) keeps the step time and slows the others' work off the critical "
+            "path (saving relative to that step at the top clock). Extrinsic: the step may take 10% "
+            "longer than its fastest (a straggler elsewhere), plan (b) (saving over the longer "
+            "window, relative to the fastest step's energy).\n\n"
+            + table(rows, [("strategy", lambda r: r["strategy"]), ("p", lambda r: str(r["ranks"])),
+                           ("step ms", lambda r: ms(r["step_s"])),
+                           ("J/step", lambda r: f"{r['energy_j']:.3g}"),
+                           ("intrinsic saving", lambda r: f"{r['intrinsic_saving_j']:.3g} J "
+                                                          f"({100 * r['intrinsic_saving']:.1f}%)"),
+                           ("extrinsic saving", lambda r: f"{r['extrinsic_saving_j']:.3g} J "
+                                                          f"({100 * r['extrinsic_saving']:.1f}%)")])
+            + "\n![planner savings](results/planner_savings.png)\n")
+
+
 STUDIES = {"model": study_model, "strong": study_strong, "weak": study_weak,
            "ghosts": study_ghosts, "energy": study_energy, "loss": study_loss,
-           "projection": study_projection}
+           "compression": study_compression, "projection": study_projection,
+           "planner": study_planner}
 
 
 def main():

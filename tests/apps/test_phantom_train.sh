@@ -169,6 +169,28 @@ check "planned clocks: a modelled saving with a slow rank" $python -c "
 import json; p = json.load(open('plan.json'))['plan']
 assert p['source'] == 'model' and p['profile'] == 'h100-sxm' and p['saving_per_step_j'] > 0, p"
 expect_error "unknown plan profile" 2 "device profile 'h300' is neither a built-in profile" 1 "${small[@]}" --set plan.profile=h300
+expect_error "plan.apply without a profile" 2 "plan.apply = true needs plan.profile" 1 "${small[@]}" --set plan.apply=true
+expect_error "plan.apply without NVML" 2 "plan.apply: libnvidia-ml.so.1 not found" 1 "${small[@]}" --set plan.profile=h100-sxm --set plan.apply=true
+# The plan applied through the tests' fake NVML (2 GPUs), loaded by the same
+# dlopen path: the clocks change per phase (the slow rank's critical GEMMs at
+# the top clock, work off the critical path slower); every GPU ends reset.
+if [ -n "${PHANTOM_TEST_FAKE_NVML:-}" ]; then
+  rm -f nvml.log
+  out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML FAKE_NVML_EVENT_LOG=$PWD/nvml.log "${mpiexec[@]}" -n 2 "$train" "${small[@]}" \
+        --set train.steps=3 --set plan.profile=h100-sxm --set plan.slow_rank=1.2 --set plan.apply=true 2>&1)
+  check "plan.apply runs" test $? -eq 0
+  check "plan.apply: the summary reports the applied plan" grep -qF "clock plan on rank 0:" <<<"$out"
+  check "plan.apply: clocks set per phase, GPUs reset at the end" $python - <<'PY'
+lines = [l.split() for l in open("nvml.log")]
+clocks = {g: {int(l[2]) for l in lines if l[0] == "lock" and l[1] == g} for g in ("0", "1")}
+assert 1980 in clocks["0"] and 1980 in clocks["1"], clocks  # the critical GEMMs
+assert len(clocks["1"]) > 1 and min(clocks["1"]) < 1980, clocks
+for g in ("0", "1"):
+    assert [l for l in lines if l[1] == g][-1][0] == "reset", g
+PY
+else
+  echo "note: PHANTOM_TEST_FAKE_NVML not set, plan.apply through the fake NVML not run"
+fi
 
 # --- activation compression (docs/compression.md) --------------------------------------
 expect_error "ae needs megatron" 2 'compression.method = "ae" needs model.strategy = "megatron"' 1 "${small[@]}" --set model.strategy=tp --set compression.method=ae --set compression.messages=forward

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -123,6 +124,11 @@ int nvmlInit_v2() {
   int code;
   if (failing("nvmlInit_v2", code)) return code;
   ++state.init_count;
+  // A program that loads the fake itself (phantom-train under a test) cannot
+  // call fake_nvml_set_event_log: FAKE_NVML_EVENT_LOG names the log instead.
+  if (const char* log = std::getenv("FAKE_NVML_EVENT_LOG"))
+    if (!state.event_log[0] && std::strlen(log) < sizeof state.event_log)
+      std::strcpy(state.event_log, log);
   return success;
 }
 

@@ -144,6 +144,8 @@ std::vector<Field> fields(Deck& d) {
        "plan: one rank computes this much slower (1 = balanced)", 1, kInf},
       {"plan", "time_bound_ms", &d.plan.time_bound_ms,
        "plan: the step may take this long, ms (0 = as fast as possible)", 0, kInf},
+      {"plan", "apply", &d.plan.apply,
+       "lock the GPU clocks per phase to the plan through NVML (needs plan.profile)"},
   };
 }
 

@@ -74,6 +74,7 @@ struct Deck {
     std::string profile;  // empty: no plan
     double slow_rank = 1.0;
     double time_bound_ms = 0.0;
+    bool apply = false;
   } plan;
 };
 
