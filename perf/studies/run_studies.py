@@ -3,14 +3,16 @@
 CSV and one PNG per study under docs/results/ and regenerates docs/results.md.
 
     bash scripts/install-deps.sh --studies        # python3-matplotlib
-    cmake --build build -j2 --target phantom-train phantom-cost
+    cmake --build build -j2 --target phantom-train phantom-cost phantom-plan
     /usr/bin/python3 perf/studies/run_studies.py [--build build] [--only NAME,...] [--quick]
 
 Studies: model (cost model vs measurement, p = 1, 2, widths 1024-4096),
 strong (width 2048, p = 1, 2, 4), weak (width 1024 p), ghosts (k sweep),
 energy (pp vs tp energy per step), loss (a smaller pp model against a larger tp
-model to the same loss), projection (8..256 H100 / MI250X GCDs from the cost
-model), compression (tp with compressed messages beside pp, when built).
+model to the same loss), compression (tp and megatron with compressed messages
+beside pp), projection (8..256 H100 / MI250X GCDs from the cost model), planner
+(phantom-plan's predicted savings on 8..256 H100s). docs/results/discussion.md
+(hand-written) heads docs/results.md.
 Measured rows say where they ran; projected rows say which profile. Runs with
 more ranks than cores are marked oversubscribed: their times are not speeds.
 """
@@ -629,7 +631,8 @@ def main():
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        sys.exit("run_studies: matplotlib is missing: bash scripts/install-deps.sh --studies")
+        sys.exit("run_studies: matplotlib is missing: bash scripts/install-deps.sh --studies "
+                 "(and run this with /usr/bin/python3, Debian's)")
     names = [n for n in args.only.split(",") if n] or list(STUDIES)
     unknown = [n for n in names if n not in STUDIES]
     if unknown:
@@ -654,8 +657,8 @@ docs/results/ (one per study, with its CSV and PNG beside it); regenerate all
 with
 
     bash scripts/install-deps.sh --studies
-    cmake --build build -j2 --target phantom-train phantom-cost
-    /usr/bin/python3 perf/studies/run_studies.py            # about 10 minutes here
+    cmake --build build -j2 --target phantom-train phantom-cost phantom-plan
+    /usr/bin/python3 perf/studies/run_studies.py            # about 8 minutes here
     /usr/bin/python3 perf/studies/run_studies.py --only ghosts,loss
 
 Measured rows name the machine they ran on; projected rows name the device
