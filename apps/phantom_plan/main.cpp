@@ -28,13 +28,15 @@ const char* kUsage =
     "                    [--compressors LIST]\n"
     "                    [--time-bound-ms T] [--slow-rank F] [--csv FILE]\n"
     "                    [--frontier-csv FILE] [--png FILE]\n"
+    "       phantom-plan --step-profile FILE [--time-bound-ms T] [--frontier-csv FILE] [--png FILE]\n"
+    "                    plan a measured step profile (phantom-train --set plan.measure=FILE)\n"
     "Defaults: --profile h100-sxm --ranks 8 --strategies pp,tp,megatron, the deck's k and\n"
     "compression. --compressors (none, int8, int4, int2, fp16, bf16, topk, ae): tp/megatron.\n"
     "--slow-rank F: one rank computes F times slower (a straggler inside the group).\n"
     "--png needs gnuplot (Debian: gnuplot-nox).\n";
 
 struct Arguments {
-  std::string deck_path, profile = "h100-sxm", csv, frontier_csv, png;
+  std::string deck_path, profile = "h100-sxm", csv, frontier_csv, png, step_profile;
   std::vector<std::string> overrides, strategies{"pp", "tp", "megatron"}, compressors;
   std::vector<int> ranks{8};
   std::vector<std::size_t> ghosts;
@@ -84,6 +86,7 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--csv") a.csv = value(i, arg);
     else if (arg == "--frontier-csv") a.frontier_csv = value(i, arg);
     else if (arg == "--png") a.png = value(i, arg);
+    else if (arg == "--step-profile") a.step_profile = value(i, arg);
     else if (arg == "--time-bound-ms") a.time_bound_s = 1e-3 * number(value(i, arg), arg, 0);
     else if (arg == "--slow-rank") a.slow_rank = number(value(i, arg), arg, 1);
     else if (arg == "--ranks") {
@@ -148,12 +151,17 @@ void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
 }
 
 // The chosen plan's clock per phase and rank class, phases in step order.
-void print_clocks(const phantom::plan::Candidate& c, const phantom::plan::Plan& plan) {
-  const auto& prof = c.profile.profile;
+// multiplicity: the real ranks each profile rank stands for (empty: one each).
+void print_clocks(const phantom::plan::StepProfile& prof, const std::vector<int>& multiplicity,
+                  const phantom::plan::Plan& plan) {
   for (std::size_t r = 0; r < prof.ranks(); ++r) {
-    const int n = c.profile.multiplicity[r];
-    std::printf("  clocks of %s (%d rank%s):", prof.ranks() > 1 && r == 0 ? "the slow rank" : "the ranks",
-                n, n == 1 ? "" : "s");
+    if (multiplicity.empty()) {
+      std::printf("  clocks of rank %zu:", r);
+    } else {
+      const int n = multiplicity[r];
+      std::printf("  clocks of %s (%d rank%s):",
+                  prof.ranks() > 1 && r == 0 ? "the slow rank" : "the ranks", n, n == 1 ? "" : "s");
+    }
     int last = -1, shown = 0;
     for (std::size_t s = 0; s < prof.stages(); ++s)
       for (std::size_t ph = 0; ph < prof.phases[r][s].size(); ++ph) {
@@ -165,6 +173,66 @@ void print_clocks(const phantom::plan::Candidate& c, const phantom::plan::Plan& 
       }
     std::printf("\n");
   }
+}
+
+// --frontier-csv / --png: the whole time-energy frontier (far dearer than
+// plans (a) and (b), so only on request).
+void write_frontier(const Arguments& args, const phantom::plan::StepProfile& profile,
+                    const std::string& title) {
+  if (args.frontier_csv.empty() && args.png.empty()) return;
+  const auto points = phantom::plan::frontier(profile);
+  std::printf("frontier: %zu plans from %.3f ms to %.3f ms\n", points.size(),
+              1e3 * points.front().time_s, 1e3 * points.back().time_s);
+  const std::string path = args.frontier_csv.empty() ? args.png + ".csv" : args.frontier_csv;
+  const char* source = profile.phases.empty() || profile.phases[0].empty() ||
+                               profile.phases[0][0].empty()
+                           ? "model"
+                           : profile.phases[0][0][0].options[0].source.c_str();
+  write_atomically(path, [&](std::ostream& out) {
+    out << "time_s,energy_j,source\n";
+    for (const auto& pt : points) out << pt.time_s << ',' << pt.energy_j << ',' << source << '\n';
+  });
+  if (args.png.empty()) return;
+  const std::string script = args.png + ".gp";
+  write_atomically(script, [&](std::ostream& out) {
+    out << "set terminal pngcairo size 800,500\nset output '" << args.png << "'\n"
+        << "set datafile separator ','\nset key off\nset grid\n"
+        << "set xlabel 'step time (ms)'\nset ylabel 'energy per step (J, " << source << ")'\n"
+        << "set title 'Time-energy frontier: " << title << "'\n"
+        << "plot '" << path << "' every ::1 using ($1*1000):2 with linespoints pt 7\n";
+  });
+  const std::string cmd = "gnuplot '" + script + "'";
+  if (std::system(cmd.c_str()) != 0)
+    throw phantom::Error("--png: '" + cmd + "' failed (is gnuplot installed? Debian: gnuplot-nox)");
+  std::remove(script.c_str());
+  if (args.frontier_csv.empty()) std::remove(path.c_str());
+}
+
+// --step-profile: plan (a), and (b) within --time-bound-ms, on a profile file.
+void run_step_profile(const Arguments& args) {
+  const auto profile = phantom::plan::read_step_profile(args.step_profile);
+  const std::string source = profile.phases[0][0].empty() ? "?" : profile.phases[0][0][0].options[0].source;
+  std::printf("phantom-plan on %s (%zu ranks, %zu stages; options from '%s')\n",
+              args.step_profile.c_str(), profile.ranks(), profile.stages(), source.c_str());
+  const auto a = phantom::plan::plan_fastest(profile);
+  const auto report = [](const char* what, const phantom::plan::Plan& p) {
+    std::printf("%s: %.3f ms and %.4g J per step at its clocks; all at the top clock %.3f ms and "
+                "%.4g J; saving %.4g J (%.2f%%) over %.3f ms\n",
+                what, 1e3 * p.plan.time_s, p.plan.energy_j, 1e3 * p.baseline.time_s,
+                p.baseline.energy_j, p.saving_j,
+                p.baseline_energy_j > 0 ? 100 * p.saving_j / p.baseline_energy_j : 0.0,
+                1e3 * p.window_s);
+  };
+  report("plan (a), fastest step", a);
+  const phantom::plan::Plan* chosen = &a;
+  phantom::plan::Plan b;
+  if (args.time_bound_s > 0) {
+    b = phantom::plan::plan_for_deadline(profile, args.time_bound_s);
+    report("plan (b), within the bound", b);
+    chosen = &b;
+  }
+  print_clocks(profile, {}, *chosen);
+  write_frontier(args, profile, args.step_profile);
 }
 
 void run(const Arguments& args) {
@@ -202,34 +270,9 @@ void run(const Arguments& args) {
         1e3 * plan.baseline.time_s, plan.baseline.energy_j, plan.saving_j,
         plan.baseline_energy_j > 0 ? 100 * plan.saving_j / plan.baseline_energy_j : 0.0,
         1e3 * plan.window_s);
-    print_clocks(c, plan);
-    if (!args.frontier_csv.empty() || !args.png.empty()) {
-      // The whole frontier costs far more than plans (a) and (b): only on request.
-      const auto points = phantom::plan::frontier(c.profile.profile);
-      std::printf("frontier: %zu plans from %.3f ms to %.3f ms\n", points.size(),
-                  1e3 * points.front().time_s, 1e3 * points.back().time_s);
-      const std::string path = args.frontier_csv.empty() ? args.png + ".csv" : args.frontier_csv;
-      write_atomically(path, [&](std::ostream& out) {
-        out << "time_s,energy_j,source\n";
-        for (const auto& pt : points) out << pt.time_s << ',' << pt.energy_j << ",model\n";
-      });
-      if (!args.png.empty()) {
-        const std::string script = args.png + ".gp";
-        write_atomically(script, [&](std::ostream& out) {
-          out << "set terminal pngcairo size 800,500\nset output '" << args.png << "'\n"
-              << "set datafile separator ','\nset key off\nset grid\n"
-              << "set xlabel 'step time (ms)'\nset ylabel 'energy per step (J, model)'\n"
-              << "set title 'Time-energy frontier: " << c.label() << " on "
-              << c.costs.input.ranks << " x " << in.device.name << "'\n"
-              << "plot '" << path << "' every ::1 using ($1*1000):2 with linespoints pt 7\n";
-        });
-        const std::string cmd = "gnuplot '" + script + "'";
-        if (std::system(cmd.c_str()) != 0)
-          throw phantom::Error("--png: '" + cmd + "' failed (is gnuplot installed? Debian: gnuplot-nox)");
-        std::remove(script.c_str());
-        if (args.frontier_csv.empty()) std::remove(path.c_str());
-      }
-    }
+    print_clocks(c.profile.profile, c.profile.multiplicity, plan);
+    write_frontier(args, c.profile.profile,
+                   c.label() + " on " + std::to_string(c.costs.input.ranks) + " x " + in.device.name);
   }
   if (!args.csv.empty())
     write_atomically(args.csv, [&](std::ostream& out) {
@@ -262,7 +305,12 @@ void run(const Arguments& args) {
 int main(int argc, char** argv) {
   try {
     const Arguments args = parse_arguments(argc, argv);
-    args.help ? (void)std::fputs(kUsage, stdout) : run(args);
+    if (args.help)
+      std::fputs(kUsage, stdout);
+    else if (!args.step_profile.empty())
+      run_step_profile(args);
+    else
+      run(args);
   } catch (const phantom::InvalidArgument& e) {
     std::fprintf(stderr, "phantom-plan: error: %s\n", e.what());
     return 2;

@@ -31,14 +31,21 @@
 
 namespace phantom_train {
 
+// This rank's index among the ranks of its node (its GPU).
+inline int node_local_rank() {
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int rank = 0;
+  MPI_Comm_rank(node, &rank);
+  MPI_Comm_free(&node);
+  return rank;
+}
+
 class StepEnergy : private RegionListener {
  public:
   StepEnergy(const phantom::Deck& deck, phantom::Communicator& comm) : comm_(comm) {
     MPI_Comm_dup(MPI_COMM_WORLD, &sum_comm_);
-    MPI_Comm node;
-    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-    MPI_Comm_rank(node, &node_rank_);
-    MPI_Comm_free(&node);
+    node_rank_ = node_local_rank();
 
     phantom::MeterOptions options;
     options.device_index = unsigned(node_rank_);

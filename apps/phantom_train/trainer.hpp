@@ -19,6 +19,7 @@
 #include "phantom/model/distributed_ffn.hpp"
 #include "phantom/cost/deck_input.hpp"
 #include "clock_plan.hpp"
+#include "profile_measurement.hpp"
 #include "run_report.hpp"
 #include "step_energy.hpp"
 
@@ -155,6 +156,18 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
 
   RunReport report(deck, comm.size(), net.global_parameter_count(), net.bytes_per_step(batch),
                    net.flops_per_sample() * batch);
+  if (!deck.plan.measure.empty()) {
+    if (deck.plan.profile.empty())
+      throw phantom::DeckError("plan.measure needs plan.profile (its clocks are the ones measured)");
+    require_writable_directory("plan.measure", deck.plan.measure);
+    measure_step_profile(deck, comm.rank(), comm.size(), unsigned(node_local_rank()),
+                         config.shape.depth + 2, [&](std::size_t step) {
+                           phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
+                           net.train_step(xb, yb, loss_kind, opt);
+                           Kokkos::fence();
+                         });
+    return report;
+  }
   StepEnergy energy(deck, comm);
   report.set_energy_source(energy.source(), energy.measured(), energy.zones(), energy.selection());
   if (deck.plan.apply && deck.plan.profile.empty())

@@ -188,9 +188,36 @@ assert len(clocks["1"]) > 1 and min(clocks["1"]) < 1980, clocks
 for g in ("0", "1"):
     assert [l for l in lines if l[1] == g][-1][0] == "reset", g
 PY
+  # A step profile measured through the fake NVML, whose energy counter
+  # simulates a GPU (FAKE_NVML_BUSY_WATTS), then planned by phantom-plan.
+  out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML FAKE_NVML_BUSY_WATTS=300 "${mpiexec[@]}" -n 2 "$train" "${small[@]}" \
+        --set plan.profile=h100-sxm --set plan.measure=measured.csv --set plan.measure_steps=2 --set output.summary=none.json 2>&1)
+  check "plan.measure runs" test $? -eq 0
+  check "plan.measure: reports a plan on the measured profile" grep -qF "measured step profile (nvml): 8 clocks x" <<<"$out"
+  check "plan.measure: nothing else written" test ! -e none.json
+  check "plan.measure: every option from nvml, power falls with the clock" $python - <<'PY'
+import csv
+rows = [r for r in csv.DictReader(open("measured.csv")) if r["phase"] != "idle"]
+assert rows and all(r["source"] == "nvml" for r in rows)
+power = {}
+for r in rows:
+    t, e = float(r["time_s"]), float(r["energy_j"])
+    if t > 1e-5:
+        power.setdefault((r["rank"], int(r["clock_mhz"])), []).append(e / t)
+for (rank, clock), ps in power.items():
+    assert max(ps) - min(ps) <= 1e-6 * max(ps), (rank, clock)   # one P(f) per rank and clock
+for rank in ("0", "1"):
+    p = {c: v[0] for (r, c), v in power.items() if r == rank}
+    assert p[1980] > p[1530] > p[930] > 0, p
+gemm = [float(r["time_s"]) for r in rows if r["phase"] == "layer_001.forward.gemm"]
+assert gemm and min(gemm) > 0, gemm
+PY
+  out=$("$(dirname "$train")/phantom-plan" --step-profile measured.csv 2>&1)
+  check "phantom-plan plans the measured profile" grep -qF "plan (a), fastest step:" <<<"$out"
 else
-  echo "note: PHANTOM_TEST_FAKE_NVML not set, plan.apply through the fake NVML not run"
+  echo "note: PHANTOM_TEST_FAKE_NVML not set, plan.apply and plan.measure through the fake NVML not run"
 fi
+expect_error "plan.measure without a profile" 2 "plan.measure needs plan.profile" 1 "${small[@]}" --set plan.measure=m.csv
 
 # --- activation compression (docs/compression.md) --------------------------------------
 expect_error "ae needs megatron" 2 'compression.method = "ae" needs model.strategy = "megatron"' 1 "${small[@]}" --set model.strategy=tp --set compression.method=ae --set compression.messages=forward

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +38,8 @@ struct Gpu {
   nvmlDevice_st handle;
   unsigned long long energy_mj = 0;
   unsigned locked_min = 0, locked_max = 0;  // 0: not locked
+  double simulated_mj = 0;                  // FAKE_NVML_BUSY_WATTS: energy so far
+  std::chrono::steady_clock::time_point since;
 };
 
 struct State {
@@ -49,6 +52,7 @@ struct State {
   unsigned graphics_step = 15;
   unsigned lock_calls = 0, reset_calls = 0;  // every call, failed ones too
   char event_log[512] = {};                  // empty: no log
+  double busy_watts = 0;                     // > 0: simulate the energy counter
   int raise_in_lock = 0;                     // signal for the next lock to raise
   State() {
     for (unsigned i = 0; i < max_devices; ++i) gpus[i].handle.index = i;
@@ -106,6 +110,22 @@ void log_event(const char* word, const unsigned* numbers, int count) {
   ::close(fd);
 }
 
+// FAKE_NVML_BUSY_WATTS=W (read at init) makes the energy counter run: a GPU
+// draws 60 W + (W - 60 W) (f / 1980 MHz)^3 at its locked clock f (1980 MHz
+// when not locked), over wall time, so programs such as phantom-train can
+// measure a profile through the fake. Called before every clock change and
+// energy read.
+void simulate(Gpu& g) {
+  if (state.busy_watts <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - g.since).count();
+  const double ratio = (g.locked_max ? g.locked_max : 1980u) / 1980.0;
+  const double watts = 60.0 + (state.busy_watts - 60.0) * ratio * ratio * ratio;
+  g.simulated_mj += 1e3 * watts * seconds;
+  g.since = now;
+  g.energy_mj = static_cast<unsigned long long>(g.simulated_mj);
+}
+
 // Every entry point but init, shutdown and error strings starts with this.
 #define FAKE_NVML_ENTER(name)                        \
   do {                                               \
@@ -129,6 +149,10 @@ int nvmlInit_v2() {
   if (const char* log = std::getenv("FAKE_NVML_EVENT_LOG"))
     if (!state.event_log[0] && std::strlen(log) < sizeof state.event_log)
       std::strcpy(state.event_log, log);
+  if (const char* watts = std::getenv("FAKE_NVML_BUSY_WATTS")) {
+    state.busy_watts = std::atof(watts);
+    for (auto& g : state.gpus) g.since = std::chrono::steady_clock::now();
+  }
   return success;
 }
 
@@ -172,6 +196,7 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_st* device, unsigned long lon
   FAKE_NVML_ENTER("nvmlDeviceGetTotalEnergyConsumption");
   Gpu* g = gpu(device);
   if (!g || !energy) return invalid_argument;
+  simulate(*g);
   *energy = g->energy_mj;
   return success;
 }
@@ -200,6 +225,7 @@ int nvmlDeviceSetGpuLockedClocks(nvmlDevice_st* device, unsigned min_mhz, unsign
   if (!g) return invalid_argument;
   if (state.permission_denied) return no_permission;
   if (min_mhz > max_mhz || min_mhz < min_graphics_mhz || max_mhz > 1980) return invalid_argument;
+  simulate(*g);
   g->locked_min = min_mhz;
   g->locked_max = max_mhz;
   const unsigned logged[] = {device->index, min_mhz, max_mhz};
@@ -219,6 +245,7 @@ int nvmlDeviceResetGpuLockedClocks(nvmlDevice_st* device) {
   Gpu* g = gpu(device);
   if (!g) return invalid_argument;
   if (state.permission_denied) return no_permission;
+  simulate(*g);
   g->locked_min = g->locked_max = 0;
   const unsigned logged[] = {device->index};
   log_event("reset", logged, 1);

@@ -146,6 +146,11 @@ std::vector<Field> fields(Deck& d) {
        "plan: the step may take this long, ms (0 = as fast as possible)", 0, kInf},
       {"plan", "apply", &d.plan.apply,
        "lock the GPU clocks per phase to the plan through NVML (needs plan.profile)"},
+      {"plan", "measure", &d.plan.measure,
+       "instead of training, measure the step profile at plan.profile's clocks through NVML "
+       "and write it to this CSV file (empty: train)"},
+      {"plan", "measure_steps", &d.plan.measure_steps, "plan.measure: steps timed per clock", 1,
+       kInf},
   };
 }
 

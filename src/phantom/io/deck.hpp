@@ -75,6 +75,8 @@ struct Deck {
     double slow_rank = 1.0;
     double time_bound_ms = 0.0;
     bool apply = false;
+    std::string measure;  // empty: train
+    std::int64_t measure_steps = 5;
   } plan;
 };
 
