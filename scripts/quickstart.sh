@@ -21,6 +21,7 @@ pp, tp = (json.load(open(f"build/quickstart-{s}.json")) for s in ("pp", "tp"))
 print("=== pp vs tp (per rank and step)")
 for key, label in [("step_time_median_s", "step time (s)"), ("bytes_per_step", "bytes moved"),
                    ("flops_per_step", "GEMM FLOPs"), ("parameters", "parameters (global)"),
-                   ("final_loss", "final loss")]:
+                   ("final_loss", "final loss"),
+                   ("energy_per_step_j", f"energy/step (J, {pp['energy_source']})")]:
     print(f"  {label:22s} pp {pp[key]:12.4g}   tp {tp[key]:12.4g}   pp/tp {pp[key] / tp[key]:.3f}")
 PY
