@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "clock_plan.hpp"
+#include "phantom/comm/first_error.hpp"
 #include "phantom/energy/nvml_meter.hpp"
 #include "phantom/plan/step_profile.hpp"
 #include "phase_tracker.hpp"
@@ -58,14 +59,36 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
                                                      deck.plan.profile),
                                                  1.0, {}, false);
   const std::vector<int> clocks = phantom::cost::load_profile(deck.plan.profile).clocks_mhz;
+  // Every NVML step can fail on some ranks only (no library, no permission,
+  // no such GPU): the ranks agree on the first error so none is left waiting
+  // in a collective, and the clocks are reset on the way out.
+  auto agree = [](const std::string& error) {
+    const std::string first = phantom::first_error(MPI_COMM_WORLD, error);
+    if (!first.empty()) throw phantom::DeckError("plan.measure: " + first);
+  };
   std::shared_ptr<phantom::NvmlLibrary> nvml;
+  std::unique_ptr<phantom::NvmlMeter> meter;
+  phantom::nvml::Device device{};
+  std::string error;
   try {
     nvml = std::make_shared<phantom::NvmlLibrary>(phantom::MeterOptions().nvml_library);
+    meter = std::make_unique<phantom::NvmlMeter>(nvml, device_index);
+    device = nvml->device(device_index);
   } catch (const std::exception& e) {
-    throw phantom::DeckError(std::string("plan.measure: ") + e.what());
+    error = e.what();
   }
-  phantom::NvmlMeter meter(nvml, device_index);
-  const auto device = nvml->device(device_index);
+  agree(error);
+  struct ResetClocks {  // on every exit, errors included
+    phantom::NvmlLibrary& nvml;
+    phantom::nvml::Device device;
+    ~ResetClocks() {
+      try {
+        nvml.reset_gpu_locked_clocks(device);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "plan.measure: resetting the GPU clocks failed: %s\n", e.what());
+      }
+    }
+  } reset_clocks{*nvml, device};
   const std::size_t steps = std::size_t(deck.plan.measure_steps);
 
   // This rank's phases in profile order (every rank has the same names).
@@ -80,11 +103,16 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
   PhaseTracker tracker(layers, [&](const std::string& phase) { timer.enter(phase); });
   std::size_t step = 0;
   for (int clock : clocks) {
-    nvml->set_gpu_locked_clocks(device, unsigned(clock), unsigned(clock));
+    try {
+      nvml->set_gpu_locked_clocks(device, unsigned(clock), unsigned(clock));
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    agree(error);
     run_step(step++);  // warm-up at this clock
     MPI_Barrier(MPI_COMM_WORLD);
     timer.clear();
-    const double e0 = meter.joules();
+    const double e0 = meter->joules();
     const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < steps; ++i) {
       tracker.begin_step();
@@ -93,7 +121,7 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
       tracker.end_step();
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    watts.push_back((meter.joules() - e0) / seconds);
+    watts.push_back((meter->joules() - e0) / seconds);
     for (const auto& name : names) {
       const auto it = timer.seconds().find(name);
       mine.push_back(it == timer.seconds().end() ? 0.0 : it->second / double(steps));
@@ -101,10 +129,10 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
     MPI_Barrier(MPI_COMM_WORLD);
   }
   nvml->reset_gpu_locked_clocks(device);
-  const double idle0 = meter.joules();
+  const double idle0 = meter->joules();
   const auto i0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const double idle_watts = (meter.joules() - idle0) /
+  const double idle_watts = (meter->joules() - idle0) /
                             std::chrono::duration<double>(std::chrono::steady_clock::now() - i0).count();
   mine.insert(mine.end(), watts.begin(), watts.end());
   mine.push_back(idle_watts);

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/comm/first_error.hpp"
 #include "phantom/energy/energy_meter.hpp"
 #include "phantom/energy/energy_regions.hpp"
 #include "phantom/io/deck.hpp"
@@ -61,13 +62,20 @@ class StepEnergy : private RegionListener {
     std::snprintf(buf, sizeof buf, "model: %g W busy, %g W in the communicator, per rank", busy,
                   idle);
     options.model_description = buf;
-    // Every rank selects the same kind (one library, one sysfs layout per
-    // machine); an explicit kind that fails on some rank fails on all.
+        // A meter can be missing on some nodes only: every rank fails alike, with
+    // the lowest failing rank's reason, or the others would wait forever.
+    std::string error;
     try {
       selection_ = phantom::make_energy_meter(deck.energy.meter, options);
     } catch (const phantom::MeterUnavailable& e) {  // the deck asked for what is not here
+      error = "energy.meter = \"" + deck.energy.meter + "\": " + e.reason();
+    } catch (const std::exception& e) {
+      error = "energy.meter = \"" + deck.energy.meter + "\": " + e.what();
+    }
+    error = phantom::first_error(MPI_COMM_WORLD, error);
+    if (!error.empty()) {
       MPI_Comm_free(&sum_comm_);
-      throw phantom::DeckError("energy.meter = \"" + deck.energy.meter + "\": " + e.reason());
+      throw phantom::DeckError(error);
     }
     reads_ = selection_.meter->name() != "rapl" || node_rank_ == 0;
     if (deck.energy.regions)

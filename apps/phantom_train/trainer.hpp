@@ -181,15 +181,16 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     report.set_plan(plan.summary());
     if (deck.plan.apply) {
       clock_guard = std::make_unique<phantom::plan::ClockSignalGuard>();
+      std::string error;  // no NVML, or no such GPU, on some node: all ranks fail alike
       try {
         clocks = std::make_unique<AppliedClocks>(plan, comm.rank(), unsigned(energy.node_rank()),
                                                  config.shape.depth + 2,
                                                  phantom::MeterOptions().nvml_library);
-      } catch (const phantom::InvalidArgument&) {
-        throw;
-      } catch (const std::exception& e) {  // no NVML here: the deck asks for what is not there
-        throw phantom::DeckError(std::string("plan.apply: ") + e.what());
+      } catch (const std::exception& e) {
+        error = std::string("plan.apply: ") + e.what();
       }
+      error = phantom::first_error(MPI_COMM_WORLD, error);
+      if (!error.empty()) throw phantom::DeckError(error);
     }
   }
   report.open_metrics(root, first_step > 0);

@@ -188,6 +188,15 @@ assert len(clocks["1"]) > 1 and min(clocks["1"]) < 1980, clocks
 for g in ("0", "1"):
     assert [l for l in lines if l[1] == g][-1][0] == "reset", g
 PY
+  # The fake has 2 GPUs: on 3 ranks only rank 2 lacks one; every rank must
+  # fail alike (exit 2, the lowest failing rank's reason), not hang.
+  out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML timeout 120 "${mpiexec[@]}" -n 3 "$train" "${small[@]}" --set energy.meter=nvml 2>&1)
+  status=$?
+  check "a meter missing on one rank: exit 2, not a hang (got $status)" test $status -eq 2
+  check "a meter missing on one rank: its reason" grep -qF 'energy.meter = "nvml": NVML: GPU index 2 but' <<<"$out"
+  out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML timeout 120 "${mpiexec[@]}" -n 3 "$train" "${small[@]}" --set plan.profile=h100-sxm --set plan.apply=true 2>&1)
+  status=$?
+  check "plan.apply with a GPU missing on one rank: exit 2, not a hang (got $status)" test $status -eq 2
   # A step profile measured through the fake NVML, whose energy counter
   # simulates a GPU (FAKE_NVML_BUSY_WATTS), then planned by phantom-plan.
   out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML FAKE_NVML_BUSY_WATTS=300 "${mpiexec[@]}" -n 2 "$train" "${small[@]}" \

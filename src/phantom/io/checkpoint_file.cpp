@@ -1,5 +1,7 @@
 #include "phantom/io/checkpoint_file.hpp"
 
+#include "phantom/comm/first_error.hpp"
+
 #include <hdf5.h>
 
 #include <cstdio>
@@ -148,18 +150,8 @@ void select_block(hid_t file_space, const CheckpointTensor& t, bool writing, int
 // Collective: if any rank has an error, every rank throws the error of the
 // lowest such rank, so all ranks fail alike and rank 0 can report it.
 void agree_on_error(MPI_Comm comm, const std::string& error) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = error.empty() ? size : rank, first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return;
-  std::string text = error;
-  int length = int(text.size());
-  MPI_Bcast(&length, 1, MPI_INT, first, comm);
-  text.resize(std::size_t(length));
-  MPI_Bcast(text.data(), length, MPI_CHAR, first, comm);
-  throw CheckpointError(text);
+  const std::string first = first_error(comm, error);
+  if (!first.empty()) throw CheckpointError(first);
 }
 
 }  // namespace
