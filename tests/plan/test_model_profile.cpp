@@ -171,4 +171,22 @@ TEST(ModelProfile, PlansPhasesCloserThanTheTolerance) {
   EXPECT_GT(a.saving_j, 0);
 }
 
+// A whole step of about a microsecond (width 32, one rank): phases as short as
+// the tolerance emptied the capped composition and parallel() read an empty
+// branch.
+TEST(ModelProfile, PlansAStepAsShortAsTheTolerance) {
+  for (Strategy s : {Strategy::pp, Strategy::tp}) {
+    cost::CostInput in = network(s, 1, 32);
+    in.input_dim = 32;
+    in.output_dim = 8;
+    in.depth = 4;
+    in.batch = 128;
+    const auto mp = plan::model_step_profile(cost::network_costs(in), cost::load_profile("h100-sxm"));
+    const auto a = plan::plan_fastest(mp.profile);
+    EXPECT_LE(a.plan.time_s, a.baseline.time_s * 1.1);
+    const auto b = plan::plan_for_deadline(mp.profile, 2 * a.baseline.time_s);
+    EXPECT_LE(b.plan.time_s, 2 * a.baseline.time_s + 1e-9);
+  }
+}
+
 }  // namespace

@@ -120,6 +120,8 @@ inline std::size_t best_within(const std::vector<ParetoPoint>& set, double time,
 // recorded (a = b = 0). Pareto sets in, Pareto set out.
 inline std::vector<ParetoPoint> parallel(const std::vector<std::vector<ParetoPoint>>& branches,
                                          const Tolerance& tol) {
+  for (const auto& b : branches)  // a branch with no point within its cap: no stage either
+    if (b.empty()) return {};
   double earliest = 0;
   for (const auto& b : branches) earliest = std::max(earliest, b.front().time);
   std::vector<double> candidates{earliest};

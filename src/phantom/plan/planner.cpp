@@ -255,10 +255,14 @@ std::vector<PlanPoint> frontier(const StepProfile& profile, const PlannerOptions
 // of the step frontier up to it.
 PlanPoint best_within_deadline(const StepProfile& profile, const PlannerOptions& options,
                                double deadline) {
-  const Composition c = compose(profile, options, deadline);
-  // compose() let the caps drift by the tolerance of each composition; take
-  // the slowest point within the deadline itself, or, when the drift pushed
-  // even the fastest past it, the fastest.
+  Composition c = compose(profile, options, deadline);
+  // compose() let the caps drift by the tolerance of each composition; where
+  // phases are as short as the tolerance itself (1 ns), points within it of
+  // each other chain and the drift can exceed that allowance, leaving nothing
+  // under the caps: then compose without a deadline. Take the slowest point
+  // within the deadline itself, or, when the drift pushed even the fastest
+  // past it, the fastest.
+  if (c.steps.back().empty()) c = compose(profile, options, std::numeric_limits<double>::infinity());
   const std::vector<ParetoPoint>& step = c.steps.back();
   if (step.empty()) throw Error("planner: no plan within " + seconds(deadline) + " (internal)");
   std::size_t last = 0;
