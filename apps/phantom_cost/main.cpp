@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 #include "cost_table.hpp"
@@ -52,12 +53,13 @@ long positive_integer(const std::string& s, const std::string& option) {
   std::size_t used = 0;
   long v = 0;
   try {
-    v = std::stol(s, &used);
+    v = std::stol(s, &used, 10);
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != s.size() || v < 1)
-    throw phantom::InvalidArgument(option + ": '" + s + "' is not a positive integer");
+  if (used != s.size() || v < 1 || v > std::numeric_limits<int>::max())
+    throw phantom::InvalidArgument(option + ": '" + s + "' is not a positive integer (at most " +
+                                   std::to_string(std::numeric_limits<int>::max()) + ")");
   return v;
 }
 
@@ -140,10 +142,15 @@ void run(const Arguments& args, int rank) {
       if (!out) throw phantom::InvalidArgument("cannot write " + tmp);
       out << std::setprecision(15) << phantom_cost::kCsvHeader << '\n';
       for (const auto& r : rows) phantom_cost::write_csv_row(out, r, profile.name);
-      if (!out) throw phantom::Error("write failed: " + tmp);
+      if (!out) {
+        std::remove(tmp.c_str());
+        throw phantom::Error("write failed: " + tmp);
+      }
     }
-    if (std::rename(tmp.c_str(), args.csv.c_str()) != 0)
+    if (std::rename(tmp.c_str(), args.csv.c_str()) != 0) {
+      std::remove(tmp.c_str());
       throw phantom::Error("cannot rename " + tmp + " to " + args.csv);
+    }
   }
 }
 

@@ -6,11 +6,13 @@
 //                [--compressors none,int8,fp16,topk,ae]
 //                [--time-bound-ms T] [--slow-rank F] [--csv FILE]
 //                [--frontier-csv FILE] [--png FILE]
+//   phantom-plan --step-profile FILE [--time-bound-ms T] [--frontier-csv FILE] [--png FILE]
 //
 // The deck gives the network and batch (phantom-train's decks; with none, the
 // quick-start deck). Everything printed is modelled (cost model + clock
 // model), and says so. Exit status 2 on bad input.
 #include <cstdio>
+#include <limits>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -66,10 +68,19 @@ double number(const std::string& s, const std::string& option, double minimum) {
   return v;
 }
 
+// A positive integer that fits an int (rank counts, ghost counts).
 long count(const std::string& s, const std::string& option) {
-  const double v = number(s, option, 1);
-  if (v != double(long(v))) throw phantom::InvalidArgument(option + ": '" + s + "' is not an integer");
-  return long(v);
+  std::size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(s, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || v < 1 || v > std::numeric_limits<int>::max())
+    throw phantom::InvalidArgument(option + ": '" + s + "' is not an integer from 1 to " +
+                                   std::to_string(std::numeric_limits<int>::max()));
+  return v;
 }
 
 Arguments parse_arguments(int argc, char** argv) {
@@ -109,6 +120,11 @@ Arguments parse_arguments(int argc, char** argv) {
     }
   }
   if (a.ranks.empty()) throw phantom::InvalidArgument("--ranks needs at least one count");
+  if (!a.step_profile.empty() && (!a.deck_path.empty() || !a.overrides.empty() || !a.csv.empty() ||
+                                  a.slow_rank != 1 || !a.compressors.empty()))
+    throw phantom::InvalidArgument(
+        "--step-profile plans the profile file as it is: a deck, --set, --csv, --slow-rank "
+        "and --compressors do not apply");
   if (a.strategies.empty()) throw phantom::InvalidArgument("--strategies needs at least one");
   return a;
 }
@@ -121,10 +137,15 @@ void write_atomically(const std::string& path, Write write) {
     if (!out) throw phantom::InvalidArgument("cannot write " + tmp);
     out << std::setprecision(15);
     write(out);
-    if (!out) throw phantom::Error("write failed: " + tmp);
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw phantom::Error("write failed: " + tmp);
+    }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
     throw phantom::Error("cannot rename " + tmp + " to " + path);
+  }
 }
 
 void print_candidates(const phantom::plan::Advice& advice, double bound_s) {

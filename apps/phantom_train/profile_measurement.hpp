@@ -159,9 +159,14 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
     measured.idle[std::size_t(r)] = {row[c * n + c], 0, "nvml"};
   }
   const std::string tmp = deck.plan.measure + ".tmp";  // never a half-written profile
-  phantom::plan::write_step_profile(measured, tmp);
-  if (std::rename(tmp.c_str(), deck.plan.measure.c_str()) != 0)
-    throw phantom::Error("cannot rename " + tmp + " to " + deck.plan.measure);
+  try {
+    phantom::plan::write_step_profile(measured, tmp);
+    if (std::rename(tmp.c_str(), deck.plan.measure.c_str()) != 0)
+      throw phantom::Error("cannot rename " + tmp + " to " + deck.plan.measure);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
   const auto a = phantom::plan::plan_fastest(measured);
   std::printf("measured step profile (nvml): %zu clocks x %zu phases x %d ranks -> %s\n", c, n,
               ranks, deck.plan.measure.c_str());

@@ -67,10 +67,27 @@ class StepEnergy : private RegionListener {
     std::string error;
     try {
       selection_ = phantom::make_energy_meter(deck.energy.meter, options);
+      last_ = selection_.meter->joules();
     } catch (const phantom::MeterUnavailable& e) {  // the deck asked for what is not here
       error = "energy.meter = \"" + deck.energy.meter + "\": " + e.reason();
     } catch (const std::exception& e) {
       error = "energy.meter = \"" + deck.energy.meter + "\": " + e.what();
+    }
+    // "auto" may find a GPU on some nodes only; a sum of measured and
+    // modelled joules would be labelled wrongly, so every rank must agree
+    // with rank 0's meter (every rank takes part in the broadcasts).
+    const std::string mine = error.empty() ? selection_.meter->name() : std::string();
+    std::string root = mine;
+    int length = int(root.size());
+    MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    root.resize(std::size_t(length));
+    MPI_Bcast(root.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (error.empty() && !root.empty() && root != mine) {
+      int rank = 0;
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      error = "energy.meter = \"" + deck.energy.meter + "\" chose " + mine + " on rank " +
+              std::to_string(rank) + " but " + root +
+              " on rank 0; all ranks must meter alike (name the meter explicitly)";
     }
     error = phantom::first_error(MPI_COMM_WORLD, error);
     if (!error.empty()) {
@@ -80,7 +97,6 @@ class StepEnergy : private RegionListener {
     reads_ = selection_.meter->name() != "rapl" || node_rank_ == 0;
     if (deck.energy.regions)
       regions_ = std::make_unique<phantom::EnergyRegions>(*selection_.meter);
-    last_ = selection_.meter->joules();
   }
   ~StepEnergy() override {
     if (listening_) stop_regions();

@@ -159,6 +159,9 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   if (!deck.plan.measure.empty()) {
     if (deck.plan.profile.empty())
       throw phantom::DeckError("plan.measure needs plan.profile (its clocks are the ones measured)");
+    if (phantom::cost::load_profile(deck.plan.profile).clocks_mhz.empty())
+      throw phantom::DeckError("plan.measure: profile '" + deck.plan.profile +
+                               "' lists no GPU clocks to measure");
     require_writable_directory("plan.measure", deck.plan.measure);
     measure_step_profile(deck, comm.rank(), comm.size(), unsigned(node_local_rank()),
                          config.shape.depth + 2, [&](std::size_t step) {

@@ -17,11 +17,13 @@ Measured rows say where they ran; projected rows say which profile. Runs with
 more ranks than cores are marked oversubscribed: their times are not speeds.
 """
 import argparse
+import atexit
 import csv
 import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,7 @@ class Runner:
                          f"  cmake --build {build} -j2 --target phantom-train phantom-cost")
         self.quick = quick
         self.tmp = tempfile.mkdtemp(prefix="phantom-studies-")
+        atexit.register(shutil.rmtree, self.tmp, True)
         self.profiles = {}
 
     def profile(self, ranks):
@@ -88,10 +91,13 @@ class Runner:
         print("  $", " ".join(cmd[:4]), " ".join(a for a in sets(settings) if a != "--set"),
               flush=True)
         subprocess.run(cmd, check=True, env=mpi_env(), stdout=subprocess.DEVNULL)
-        out = json.load(open(summary))
+        with open(summary) as f:
+            out = json.load(f)
         if metrics:
-            out["losses"] = [float(r["loss"]) for r in csv.DictReader(open(s["output.metrics"]))]
-            out["times"] = [float(r["step_time_s"]) for r in csv.DictReader(open(s["output.metrics"]))]
+            with open(s["output.metrics"]) as f:
+                rows = list(csv.DictReader(f))
+            out["losses"] = [float(r["loss"]) for r in rows]
+            out["times"] = [float(r["step_time_s"]) for r in rows]
         return out
 
     def predict(self, ranks, settings, profile, strategies=None, extra=()):
@@ -103,7 +109,8 @@ class Runner:
         if strategies:
             cmd += ["--strategies", ",".join(strategies)]
         subprocess.run(cmd, check=True, env=mpi_env(), stdout=subprocess.DEVNULL)
-        return list(csv.DictReader(open(path)))
+        with open(path) as f:
+            return list(csv.DictReader(f))
 
 
 def where():
@@ -564,7 +571,8 @@ def study_planner(run):
         path = os.path.join(run.tmp, "plan.csv")
         subprocess.run([plan, "--profile", "h100-sxm", "--csv", path] + base + extra, check=True,
                        stdout=subprocess.DEVNULL)
-        return list(csv.DictReader(open(path)))
+        with open(path) as f:
+            return list(csv.DictReader(f))
 
     for strategy in ("pp", "tp"):
         for ranks in PROJECTION_RANKS:

@@ -72,6 +72,7 @@ expect_error() {  # expect_error NAME MESSAGE ARGS...
 }
 expect_error "unknown profile" "device profile 'b200' is neither a built-in profile" --profile b200
 expect_error "bad rank list" "--ranks: 'two' is not a positive integer" --ranks 1,two
+expect_error "rank count past int" "--ranks: '3000000000' is not a positive integer (at most 2147483647)" --ranks 3000000000
 expect_error "unknown strategy" "unknown strategy 'fsdp' (allowed: dense, pp, tp, megatron)" --strategies pp,fsdp
 expect_error "bad deck key" "unknown key 'model.widht' (did you mean 'model.width'?)" --set model.widht=3
 expect_error "unknown option" "unknown option --rank" --rank 2

@@ -71,7 +71,8 @@ expect_error() {  # expect_error NAME MESSAGE ARGS...
   check "$name: message '$message'" grep -qF -- "$message" <<<"$out"
 }
 expect_error "slow rank below 1" "--slow-rank: '0.5' is not a number >= 1" --slow-rank 0.5
-expect_error "bad rank list" "--ranks: 'x' is not a number >= 1" --ranks 2,x
+expect_error "bad rank list" "--ranks: 'x' is not an integer from 1 to 2147483647" --ranks 2,x
+expect_error "rank count past int" "--ranks: '3000000000' is not an integer from 1 to 2147483647" --ranks 3000000000
 expect_error "unknown profile" "device profile 'v100' is neither a built-in profile" --profile v100
 expect_error "unknown strategy" "unknown strategy 'zero'" --strategies zero
 expect_error "missing value" "--csv needs a value" --csv

@@ -194,6 +194,10 @@ PY
   status=$?
   check "a meter missing on one rank: exit 2, not a hang (got $status)" test $status -eq 2
   check "a meter missing on one rank: its reason" grep -qF 'energy.meter = "nvml": NVML: GPU index 2 but' <<<"$out"
+  out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML timeout 120 "${mpiexec[@]}" -n 3 "$train" "${small[@]}" --set energy.meter=auto 2>&1)
+  status=$?
+  check "auto choosing different meters on different ranks: exit 2 (got $status)" test $status -eq 2
+  check "auto choosing different meters: says which" grep -qF 'energy.meter = "auto" chose model on rank 2 but nvml on rank 0' <<<"$out"
   out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML timeout 120 "${mpiexec[@]}" -n 3 "$train" "${small[@]}" --set plan.profile=h100-sxm --set plan.apply=true 2>&1)
   status=$?
   check "plan.apply with a GPU missing on one rank: exit 2, not a hang (got $status)" test $status -eq 2
@@ -227,6 +231,8 @@ else
   echo "note: PHANTOM_TEST_FAKE_NVML not set, plan.apply and plan.measure through the fake NVML not run"
 fi
 expect_error "plan.measure without a profile" 2 "plan.measure needs plan.profile" 1 "${small[@]}" --set plan.measure=m.csv
+expect_error "plan.measure on a profile without clocks" 2 "plan.measure: profile 'this-cpu' lists no GPU clocks to measure" 1 "${small[@]}" --set plan.profile=this-cpu --set plan.measure=m.csv
+expect_error "non-finite power" 2 "energy.idle_watts_per_rank = nan: must be a finite number" 1 "${small[@]}" --set energy.idle_watts_per_rank=nan
 
 # --- activation compression (docs/compression.md) --------------------------------------
 expect_error "ae needs megatron" 2 'compression.method = "ae" needs model.strategy = "megatron"' 1 "${small[@]}" --set model.strategy=tp --set compression.method=ae --set compression.messages=forward

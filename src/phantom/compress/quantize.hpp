@@ -81,8 +81,12 @@ void quantize(CompressionMethod method, const In& x, const Bytes& out) {
         int used = 0;  // bits filled in `byte`
         std::size_t at = base + sizeof(Scalar);
         for (std::size_t i = 0; i < rows; ++i) {
-          long q = long(math::floor(x(i, j) * inv + Scalar(0.5)));
-          q = q < -levels ? -levels : (q > levels ? levels : q);
+          // Clamped in floating point before the cast, so a NaN or an
+          // infinity (a diverged run) becomes an end code, not undefined.
+          Scalar v = math::floor(x(i, j) * inv + Scalar(0.5));
+          v = v >= Scalar(-levels) ? v : Scalar(-levels);
+          v = v <= Scalar(levels) ? v : Scalar(levels);
+          const long q = long(v);
           byte |= unsigned(q + levels) << used;
           used += bits;
           if (used == 8) {

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -201,6 +202,7 @@ void assign(const Field& f, const toml::node& n, const std::string& origin) {
         } else if constexpr (std::is_same_v<T, double>) {
           if (!n.is_number()) fail("must be " + type_name(f.target));
           *target = *n.value<double>();
+          if (!std::isfinite(*target)) fail("must be a finite number");
         } else if constexpr (std::is_same_v<T, bool>) {
           if (!n.is_boolean()) fail("must be " + type_name(f.target));
           *target = *n.value<bool>();
