@@ -33,34 +33,20 @@ inline std::vector<Row> evaluate(const phantom::Deck& deck, const Sweep& sweep,
                                  const phantom::cost::DeviceProfile& profile,
                                  std::vector<Skipped>& skipped) {
   const auto base = phantom::cost::cost_input(deck);
-  auto strategies = sweep.strategies;
-  if (strategies.empty()) strategies.push_back(deck.model.strategy);
+  std::vector<phantom::Strategy> strategies;
+  for (const auto& name : sweep.strategies) strategies.push_back(phantom::parse_strategy(name));
+  if (strategies.empty()) strategies.push_back(base.strategy);
   std::vector<Row> rows;
-  for (const auto& name : strategies) {
-    const auto strategy = phantom::parse_strategy(name);
-    std::vector<std::size_t> ghosts{base.ghost};
-    if (strategy == phantom::Strategy::pp && !sweep.ghosts.empty()) ghosts = sweep.ghosts;
-    std::vector<phantom::CompressionConfig> compressions{base.compression};
-    if (strategy == phantom::Strategy::pp || strategy == phantom::Strategy::dense)
-      compressions = {phantom::CompressionConfig{}};
-    else if (!sweep.compressors.empty())
-      compressions = phantom::cost::compression_variants(deck, sweep.compressors);
-    for (const auto& z : compressions)
-    for (std::size_t k : ghosts)
-      for (int p : sweep.ranks) {
-        auto in = base;
-        in.strategy = strategy;
-        in.ghost = k;
-        in.ranks = p;
-        in.compression = z;
-        try {
-          Row r{phantom::cost::network_costs(in), {}};
-          r.time = phantom::cost::predict_step(r.costs, profile);
-          rows.push_back(r);
-        } catch (const phantom::InvalidArgument& e) {
-          skipped.push_back({phantom::cost::label(in) + " p=" + std::to_string(p), e.what()});
-        }
-      }
+  for (const auto& in : phantom::cost::sweep_inputs(
+           base, strategies, sweep.ghosts,
+           phantom::cost::compression_variants(deck, sweep.compressors), sweep.ranks)) {
+    try {
+      Row r{phantom::cost::network_costs(in), {}};
+      r.time = phantom::cost::predict_step(r.costs, profile);
+      rows.push_back(r);
+    } catch (const phantom::InvalidArgument& e) {
+      skipped.push_back({phantom::cost::label(in) + " p=" + std::to_string(in.ranks), e.what()});
+    }
   }
   return rows;
 }

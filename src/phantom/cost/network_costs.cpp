@@ -189,6 +189,33 @@ std::string label(const CostInput& in) {
   return s;
 }
 
+std::vector<CostInput> sweep_inputs(const CostInput& base, const std::vector<Strategy>& strategies,
+                                    const std::vector<std::size_t>& ghosts,
+                                    const std::vector<CompressionConfig>& compressions,
+                                    const std::vector<int>& ranks) {
+  std::vector<CostInput> out;
+  for (Strategy strategy : strategies) {
+    std::vector<std::size_t> ks{base.ghost};
+    if (strategy == Strategy::pp && !ghosts.empty()) ks = ghosts;
+    std::vector<CompressionConfig> zs{base.compression};
+    if (strategy == Strategy::pp || strategy == Strategy::dense)
+      zs = {CompressionConfig{}};
+    else if (!compressions.empty())
+      zs = compressions;
+    for (const auto& z : zs)
+      for (std::size_t k : ks)
+        for (int p : ranks) {
+          CostInput in = base;
+          in.strategy = strategy;
+          in.ghost = k;
+          in.ranks = p;
+          in.compression = z;
+          out.push_back(in);
+        }
+  }
+  return out;
+}
+
 double LayerCost::forward_flops() const { return sum_flops(forward_gemms); }
 double LayerCost::backward_flops() const { return sum_flops(backward_gemms); }
 double LayerCost::bytes(int p, std::size_t s) const {

@@ -91,6 +91,15 @@ struct NetworkCosts {
 // strategy with its ghost count or compressor, for tables.
 std::string label(const CostInput& input);
 
+// The candidates of a sweep, in the order strategy, compressor, k, p: k only
+// varies for pp (others keep base.ghost), compressors only for tp and
+// megatron (pp and dense never compress; empty: base.compression). Inputs the
+// network cannot be built from are included: network_costs rejects them.
+std::vector<CostInput> sweep_inputs(const CostInput& base, const std::vector<Strategy>& strategies,
+                                    const std::vector<std::size_t>& ghosts,
+                                    const std::vector<CompressionConfig>& compressions,
+                                    const std::vector<int>& ranks);
+
 // Throws InvalidArgument (the same messages as the network) when the network
 // cannot be built on input.ranks ranks.
 NetworkCosts network_costs(const CostInput& input);

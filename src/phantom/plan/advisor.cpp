@@ -17,37 +17,22 @@ std::string Candidate::label() const { return cost::label(costs.input); }
 
 Advice advise(const AdvisorInput& input) {
   Advice advice;
-  for (Strategy strategy : input.strategies) {
-    std::vector<std::size_t> ghosts{input.network.ghost};
-    if (strategy == Strategy::pp && !input.ghosts.empty()) ghosts = input.ghosts;
-    std::vector<CompressionConfig> compressions{input.network.compression};
-    if (strategy == Strategy::pp || strategy == Strategy::dense)
-      compressions = {CompressionConfig{}};
-    else if (!input.compressions.empty())
-      compressions = input.compressions;
-    for (const auto& z : compressions)
-    for (std::size_t k : ghosts)
-      for (int p : input.ranks) {
-        cost::CostInput in = input.network;
-        in.strategy = strategy;
-        in.ghost = k;
-        in.ranks = p;
-        in.compression = z;
-        Candidate c;
-        try {
-          c.costs = cost::network_costs(in);
-        } catch (const InvalidArgument& e) {
-          advice.skipped.push_back({cost::label(in) + " p=" + std::to_string(p), e.what()});
-          continue;
-        }
-        c.top_clock = cost::predict_step(c.costs, input.device);
-        c.fits_memory = c.top_clock.fits_memory;
-        c.profile = model_step_profile(c.costs, input.device, input.slow_rank_factor, input.clocks);
-        c.fastest = plan_fastest(c.profile.profile);
-        if (input.time_bound_s > 0 && c.fastest.plan.time_s <= input.time_bound_s)
-          c.bounded = plan_for_deadline(c.profile.profile, input.time_bound_s);
-        advice.candidates.push_back(std::move(c));
-      }
+  for (const auto& in : cost::sweep_inputs(input.network, input.strategies, input.ghosts,
+                                           input.compressions, input.ranks)) {
+    Candidate c;
+    try {
+      c.costs = cost::network_costs(in);
+    } catch (const InvalidArgument& e) {
+      advice.skipped.push_back({cost::label(in) + " p=" + std::to_string(in.ranks), e.what()});
+      continue;
+    }
+    c.top_clock = cost::predict_step(c.costs, input.device);
+    c.fits_memory = c.top_clock.fits_memory;
+    c.profile = model_step_profile(c.costs, input.device, input.slow_rank_factor, input.clocks);
+    c.fastest = plan_fastest(c.profile.profile);
+    if (input.time_bound_s > 0 && c.fastest.plan.time_s <= input.time_bound_s)
+      c.bounded = plan_for_deadline(c.profile.profile, input.time_bound_s);
+    advice.candidates.push_back(std::move(c));
   }
   for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
     const auto& c = advice.candidates[i];
