@@ -14,11 +14,9 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstdio>
-#include <fstream>
-#include <iomanip>
 #include <limits>
-#include <sstream>
 
+#include "cli_io.hpp"
 #include "cost_table.hpp"
 #include "default_deck.hpp"
 #include "phantom/cost/calibration.hpp"
@@ -41,13 +39,6 @@ struct Arguments {
   bool help = false, list_profiles = false;
 };
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream ss(list);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 long positive_integer(const std::string& s, const std::string& option) {
   std::size_t used = 0;
@@ -79,16 +70,16 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--calibrate") a.calibrate = value(i, arg);
     else if (arg == "--ranks") {
       a.sweep.ranks.clear();
-      for (const auto& s : split(value(i, arg))) a.sweep.ranks.push_back(int(positive_integer(s, arg)));
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) a.sweep.ranks.push_back(int(positive_integer(s, arg)));
     } else if (arg == "--ghosts") {
-      for (const auto& s : split(value(i, arg))) a.sweep.ghosts.push_back(positive_integer(s, arg));
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) a.sweep.ghosts.push_back(positive_integer(s, arg));
     } else if (arg == "--compressors") {
-      for (const auto& s : split(value(i, arg))) {
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) {
         phantom::parse_compression_method(s);  // names the allowed ones
         a.sweep.compressors.push_back(s);
       }
     } else if (arg == "--strategies") {
-      for (const auto& s : split(value(i, arg))) {
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) {
         phantom::parse_strategy(s);  // names the allowed ones
         a.sweep.strategies.push_back(s);
       }
@@ -135,23 +126,11 @@ void run(const Arguments& args, int rank) {
   const auto rows = phantom_cost::evaluate(deck, args.sweep, profile, skipped);
   phantom_cost::print_table(rows, profile);
   for (const auto& s : skipped) std::printf("skipped %s: %s\n", s.what.c_str(), s.why.c_str());
-  if (!args.csv.empty()) {
-    const std::string tmp = args.csv + ".tmp";
-    {
-      std::ofstream out(tmp);
-      if (!out) throw phantom::InvalidArgument("cannot write " + tmp);
-      out << std::setprecision(15) << phantom_cost::kCsvHeader << '\n';
+  if (!args.csv.empty())
+    phantom_cli::write_atomically(args.csv, [&](std::ostream& out) {
+      out << phantom_cost::kCsvHeader << '\n';
       for (const auto& r : rows) phantom_cost::write_csv_row(out, r, profile.name);
-      if (!out) {
-        std::remove(tmp.c_str());
-        throw phantom::Error("write failed: " + tmp);
-      }
-    }
-    if (std::rename(tmp.c_str(), args.csv.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw phantom::Error("cannot rename " + tmp + " to " + args.csv);
-    }
-  }
+    });
 }
 
 }  // namespace

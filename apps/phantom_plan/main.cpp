@@ -12,12 +12,11 @@
 // quick-start deck). Everything printed is modelled (cost model + clock
 // model), and says so. Exit status 2 on bad input.
 #include <cstdio>
-#include <limits>
 #include <cstdlib>
-#include <fstream>
-#include <iomanip>
+#include <limits>
 #include <sstream>
 
+#include "cli_io.hpp"
 #include "cost_table.hpp"
 #include "default_deck.hpp"
 #include "phantom/plan/advisor.hpp"
@@ -46,13 +45,6 @@ struct Arguments {
   bool help = false;
 };
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream ss(list);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 double number(const std::string& s, const std::string& option, double minimum) {
   std::size_t used = 0;
@@ -102,14 +94,14 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--slow-rank") a.slow_rank = number(value(i, arg), arg, 1);
     else if (arg == "--ranks") {
       a.ranks.clear();
-      for (const auto& s : split(value(i, arg))) a.ranks.push_back(int(count(s, arg)));
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) a.ranks.push_back(int(count(s, arg)));
     } else if (arg == "--ghosts") {
-      for (const auto& s : split(value(i, arg))) a.ghosts.push_back(std::size_t(count(s, arg)));
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) a.ghosts.push_back(std::size_t(count(s, arg)));
     } else if (arg == "--compressors") {
-      a.compressors = split(value(i, arg));
+      a.compressors = phantom_cli::split_list(value(i, arg));
       for (const auto& s : a.compressors) phantom::parse_compression_method(s);
     } else if (arg == "--strategies") {
-      a.strategies = split(value(i, arg));
+      a.strategies = phantom_cli::split_list(value(i, arg));
       for (const auto& s : a.strategies) phantom::parse_strategy(s);
     } else if (!arg.empty() && arg[0] == '-') {
       throw phantom::InvalidArgument("unknown option " + arg + "\n" + kUsage);
@@ -129,24 +121,6 @@ Arguments parse_arguments(int argc, char** argv) {
   return a;
 }
 
-template <class Write>
-void write_atomically(const std::string& path, Write write) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw phantom::InvalidArgument("cannot write " + tmp);
-    out << std::setprecision(15);
-    write(out);
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw phantom::Error("write failed: " + tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw phantom::Error("cannot rename " + tmp + " to " + path);
-  }
-}
 
 void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
   std::printf("%-18s %5s %10s %12s %10s %12s %9s %12s %s\n", "strategy", "p", "step ms",
@@ -209,13 +183,13 @@ void write_frontier(const Arguments& args, const phantom::plan::StepProfile& pro
                                profile.phases[0][0].empty()
                            ? "model"
                            : profile.phases[0][0][0].options[0].source.c_str();
-  write_atomically(path, [&](std::ostream& out) {
+  phantom_cli::write_atomically(path, [&](std::ostream& out) {
     out << "time_s,energy_j,source\n";
     for (const auto& pt : points) out << pt.time_s << ',' << pt.energy_j << ',' << source << '\n';
   });
   if (args.png.empty()) return;
   const std::string script = args.png + ".gp";
-  write_atomically(script, [&](std::ostream& out) {
+  phantom_cli::write_atomically(script, [&](std::ostream& out) {
     out << "set terminal pngcairo size 800,500\nset output '" << args.png << "'\n"
         << "set datafile separator ','\nset key off\nset grid\n"
         << "set xlabel 'step time (ms)'\nset ylabel 'energy per step (J, " << source << ")'\n"
@@ -296,7 +270,7 @@ void run(const Arguments& args) {
                    c.label() + " on " + std::to_string(c.costs.input.ranks) + " x " + in.device.name);
   }
   if (!args.csv.empty())
-    write_atomically(args.csv, [&](std::ostream& out) {
+    phantom_cli::write_atomically(args.csv, [&](std::ostream& out) {
       out << "profile,strategy,ghost,compression,ranks,step_s,energy_j,memory_bytes,fits_memory,"
              "plan_a_time_s,plan_a_energy_j,plan_a_saving_j,plan_b_time_s,plan_b_energy_j,"
              "plan_b_saving_j,"

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli_io.hpp"
 #include "clock_plan.hpp"
 #include "phantom/comm/first_error.hpp"
 #include "phantom/energy/nvml_meter.hpp"
@@ -158,15 +159,9 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
       }
     measured.idle[std::size_t(r)] = {row[c * n + c], 0, "nvml"};
   }
-  const std::string tmp = deck.plan.measure + ".tmp";  // never a half-written profile
-  try {
-    phantom::plan::write_step_profile(measured, tmp);
-    if (std::rename(tmp.c_str(), deck.plan.measure.c_str()) != 0)
-      throw phantom::Error("cannot rename " + tmp + " to " + deck.plan.measure);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  phantom_cli::write_atomically(deck.plan.measure, [&](std::ostream& out) {
+    phantom::plan::write_step_profile(measured, out);
+  });
   const auto a = phantom::plan::plan_fastest(measured);
   std::printf("measured step profile (nvml): %zu clocks x %zu phases x %d ranks -> %s\n", c, n,
               ranks, deck.plan.measure.c_str());
