@@ -5,6 +5,7 @@
 # and a message, calibration writes a profile that --profile reads back.
 #   test_phantom_cost.sh PHANTOM_COST PHANTOM_TRAIN MPIEXEC [MPIEXEC_FLAGS...]
 set -uo pipefail
+source "$(dirname "$0")/harness.sh"
 cost=$1
 train=$2
 shift 2
@@ -13,20 +14,6 @@ python=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-failures=0
-passed=0
-
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-    echo "$out" | tail -20 | sed 's/^/    /'
-  fi
-}
 
 net=(--set model.width=48 --set model.depth=2 --set model.input_dim=8 --set model.output_dim=3
      --set model.ghost=3 --set data.samples=64 --set train.batch=16 --set train.steps=2
@@ -82,5 +69,4 @@ check "calibration writes a profile" test -s cpu.toml
 out=$("$cost" --profile cpu.toml --ranks 2 2>&1)
 check "the calibrated profile is used" grep -qF "calibrated with 2 rank(s) busy" <<<"$out"
 
-echo "phantom-cost: $passed checks passed, $failures failed"
-test $failures -eq 0
+finish phantom-cost

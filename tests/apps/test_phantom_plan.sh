@@ -4,25 +4,12 @@
 # step), the frontier CSV and PNG (gnuplot), a time bound, bad input (exit 2).
 #   test_phantom_plan.sh PHANTOM_PLAN
 set -uo pipefail
+source "$(dirname "$0")/harness.sh"
 plan=$1
 python=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-failures=0
-passed=0
-
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-    echo "$out" | tail -20 | sed 's/^/    /'
-  fi
-}
 
 net=(--set model.width=4096 --set model.depth=2 --set train.batch=256)
 out=$("$plan" "${net[@]}" --ranks 2,4,8 --ghosts 8,16 --slow-rank 1.2 --csv plan.csv \
@@ -77,5 +64,4 @@ expect_error "unknown profile" "device profile 'v100' is neither a built-in prof
 expect_error "unknown strategy" "unknown strategy 'zero'" --strategies zero
 expect_error "missing value" "--csv needs a value" --csv
 
-echo "phantom-plan: $passed checks passed, $failures failed"
-test $failures -eq 0
+finish phantom-plan

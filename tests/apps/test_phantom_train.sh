@@ -5,6 +5,7 @@
 # restarted at another rank count, and compressed tp and megatron runs.
 #   test_phantom_train.sh PHANTOM_TRAIN MPIEXEC [MPIEXEC_FLAGS...]
 set -uo pipefail
+source "$(dirname "$0")/harness.sh"
 train=$1
 shift
 mpiexec=("$@")
@@ -12,8 +13,6 @@ python=/usr/bin/python3  # Debian's, with h5py
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-failures=0
-passed=0
 
 # Small and fast: a few steps of a narrow network.
 small=(--set model.width=48 --set model.depth=2 --set model.input_dim=8 --set model.output_dim=3
@@ -24,18 +23,6 @@ run() {  # run NP ARGS...: phantom-train on NP ranks, output in $out, status in 
   shift
   out=$("${mpiexec[@]}" -n "$np" "$train" "$@" 2>&1)
   status=$?
-}
-
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-    echo "$out" | tail -20 | sed 's/^/    /'
-  fi
 }
 
 expect_error() {  # expect_error NAME STATUS MESSAGE NP ARGS...
@@ -245,5 +232,4 @@ check "megatron + ae trains and checkpoints" test "$status" -eq 0 -a -e ae.step0
 check "ae weights in the checkpoint" $python -c "import h5py; f = h5py.File('ae.step00000004.h5', 'r'); assert f['model/layer_001/ae_encoder'].shape == (16, 48) and f['model/layer_001/ae_decoder'].shape == (48, 8)"
 expect_error "ae restart at another p" 2 "the rank count (ae encoders) is 2 in the checkpoint but 1 here" 1 "${small[@]}" --set model.strategy=megatron --set compression.method=ae --set compression.ae_dim=8 --set compression.messages=forward --set train.steps=8 --set checkpoint.restart=ae.step00000004.h5
 
-echo "$passed passed, $failures failed"
-test "$failures" -eq 0
+finish phantom-train
