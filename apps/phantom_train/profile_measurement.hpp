@@ -24,9 +24,12 @@
 #include <vector>
 
 #include "cli_io.hpp"
-#include "clock_plan.hpp"
 #include "phantom/comm/first_error.hpp"
+#include "phantom/cost/deck_input.hpp"
 #include "phantom/energy/nvml_meter.hpp"
+#include "phantom/io/deck.hpp"
+#include "phantom/plan/model_profile.hpp"
+#include "phantom/plan/planner.hpp"
 #include "phantom/plan/step_profile.hpp"
 #include "phase_tracker.hpp"
 
@@ -55,11 +58,12 @@ class PhaseTimer {
 template <class RunStep>
 void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
                           unsigned device_index, std::size_t layers, RunStep&& run_step) {
-  const ClockPlan plan = make_clock_plan(deck, ranks);
-  auto model = phantom::plan::model_step_profile(plan.candidate.costs, phantom::cost::load_profile(
-                                                     deck.plan.profile),
-                                                 1.0, {}, false);
-  const std::vector<int> clocks = phantom::cost::load_profile(deck.plan.profile).clocks_mhz;
+  // Only the profile's stages and phase names are needed, not a plan.
+  const auto device_profile = phantom::cost::load_profile(deck.plan.profile);
+  const auto model = phantom::plan::model_step_profile(
+      phantom::cost::network_costs(phantom::cost::cost_input(deck, ranks)), device_profile, 1.0, {},
+      false);
+  const std::vector<int>& clocks = device_profile.clocks_mhz;
   // Every NVML step can fail on some ranks only (no library, no permission,
   // no such GPU): the ranks agree on the first error so none is left waiting
   // in a collective, and the clocks are reset on the way out.
