@@ -51,3 +51,13 @@ if(NOT TARGET Phantom::kokkos)
 endif()
 
 message(STATUS "Phantom: Kokkos ${Kokkos_VERSION} (${PHANTOM_KOKKOS_FLAVOUR}), devices: ${Kokkos_DEVICES}")
+
+# phantom_host_only_sources(file...): sources that must not see the device
+# compiler (toml++ does not get through nvcc). With a CUDA Kokkos built through
+# nvcc_wrapper they are compiled with its host compiler (--host-only); they
+# must not include Kokkos. Call it in the directory that adds the sources.
+function(phantom_host_only_sources)
+  if(Kokkos_DEVICES MATCHES "CUDA" AND CMAKE_CXX_COMPILER MATCHES "nvcc_wrapper")
+    set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS "--host-only")
+  endif()
+endfunction()

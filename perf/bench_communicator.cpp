@@ -67,7 +67,10 @@ void BM_Collective(benchmark::State& state) {
   const long bytes = state.range(1);
   const int p = g_comm->size();
   const std::size_t full = std::size_t(bytes) / sizeof(float), block = full / p;
-  Kokkos::View<float*> a("a", full), b("b", full);
+  // Host memory: raw MPI gets the same pointers (an MPI that is not GPU-aware
+  // could not take device ones), and the communicator the host instance.
+  using HostView = Kokkos::View<float*, Kokkos::DefaultHostExecutionSpace>;
+  HostView a("a", full), b("b", full);
   Kokkos::deep_copy(a, 1.0f);
   auto small = Kokkos::subview(b, Kokkos::make_pair(std::size_t(0), block));
   auto send_block = Kokkos::subview(a, Kokkos::make_pair(std::size_t(0), block));

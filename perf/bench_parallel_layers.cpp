@@ -82,8 +82,8 @@ LayerTiming time_layer(phantom::Communicator& comm, const std::string& strategy,
     layer = std::move(l);
   }
   M x("x", kBatch, m), dy("dy", kBatch, m);
-  phantom::fill_uniform<Space>(x, 2 + comm.rank(), 0, 1.0);
-  phantom::fill_uniform<Space>(dy, 3 + comm.rank(), 0, 1.0);
+  phantom::fill_uniform(Space(), x, 2 + comm.rank(), 0, 1.0);
+  phantom::fill_uniform(Space(), dy, 3 + comm.rank(), 0, 1.0);
 
   LayerTiming t;
   std::vector<double> issue, wait;
@@ -122,8 +122,8 @@ double time_training_step(phantom::Communicator& comm, phantom::Strategy s, int 
   oc.kind = phantom::OptimizerKind::adam;
   phantom::Optimizer<Scalar, Space> opt(oc);
   M x("x", kBatch, 64), y("y", kBatch, 16);
-  phantom::fill_uniform<Space>(x, 5, 0, 1.0);
-  phantom::fill_uniform<Space>(y, 5, 1, 1.0);
+  phantom::fill_uniform(Space(), x, 5, 0, 1.0);
+  phantom::fill_uniform(Space(), y, 5, 1, 1.0);
   return time_it(reps, [&] { net.train_step(x, y, phantom::Loss::mse, opt); });
 }
 

@@ -10,6 +10,7 @@
 // restart file, a failed write) exit with 3; other failures with 1.
 #include <mpi.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -18,6 +19,7 @@
 
 #include "default_deck.hpp"
 #include "phantom/comm/communicator.hpp"
+#include "phantom/core/thread_binding.hpp"
 #include "phantom/io/deck.hpp"
 #include "trainer.hpp"
 
@@ -74,6 +76,20 @@ void list_keys() {
                 k.default_value.c_str(), k.meaning.c_str());
 }
 
+// Ranks whose host threads share cores run slower than with one thread: the
+// lowest such rank says so (on stderr), once for the job.
+void warn_about_thread_binding(int rank) {
+  const int threads = Kokkos::DefaultHostExecutionSpace().concurrency();
+  const std::string warning = phantom::thread_binding_warning(threads);
+  int mine = warning.empty() ? 0 : 1, count = 0, lowest = INT_MAX;
+  const int candidate = mine ? rank : INT_MAX;
+  MPI_Allreduce(&mine, &count, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(&candidate, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (rank == lowest)
+    std::fprintf(stderr, "phantom-train: warning: on %d rank%s: %s\n", count, count == 1 ? "" : "s",
+                 warning.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +109,7 @@ int main(int argc, char** argv) {
                 ? phantom::parse_deck(phantom_train::kDefaultDeck, "default deck", args.overrides)
                 : phantom::load_deck(args.deck_path, args.overrides);
         auto comm = phantom::make_world_communicator();
+        warn_about_thread_binding(rank);
         const bool dp = deck.train.precision == "double";
         if (!args.infer_checkpoint.empty())
           dp ? phantom_train::infer<double>(deck, *comm, args.infer_checkpoint)

@@ -2,10 +2,10 @@
 // train.log_every steps (step, loss, step time, bytes, ETA), the metrics CSV
 // (flushed row by row, so a failed run keeps what it measured), the summary
 // table, and the JSON summary (written to a temporary name and renamed, so it
-// is never half-written).
+// is never half-written). The JSON is written with toml++ in run_report.cpp,
+// a translation unit without Kokkos that CUDA builds compile host-only
+// (toml++ does not get through nvcc).
 #pragma once
-
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -55,6 +55,16 @@ inline void write_atomically(const std::string& path, const std::string& text) {
   }
   std::filesystem::rename(tmp, path);
 }
+
+// The JSON summary of phantom-train --infer.
+struct InferenceSummary {
+  std::string checkpoint;
+  std::size_t step = 0;
+  int ranks = 1;
+  std::size_t samples = 0;
+  double loss = 0, seconds = 0, samples_per_second = 0;
+};
+std::string inference_summary_json(const InferenceSummary& s);
 
 class RunReport {
  public:
@@ -162,46 +172,20 @@ class RunReport {
                 "energy", energy_per_step(), energy_joules(),
                 energy_measured_ ? "measured" : "modelled", energy_source_.c_str());
     if (!plan_.profile.empty())
-      std::printf("  %-26s %s: %.4g J per step at %.3f ms, %.4g J at the top clock (%.3f ms); "
-                  "saving %.4g J (%.2f%%, modelled)\n",
-                  "planned clocks", plan_.profile.c_str(), plan_.energy_j, 1e3 * plan_.step_s,
-                  plan_.baseline_energy_j, 1e3 * plan_.baseline_step_s, plan_.saving_j,
-                  plan_.baseline_energy_j > 0 ? 100 * plan_.saving_j / plan_.baseline_energy_j
-                                              : 0.0);
+      std::printf(
+          "  %-26s %s: %.4g J per step at %.3f ms, %.4g J at the top clock (%.3f ms); "
+          "saving %.4g J (%.2f%%, modelled)\n",
+          "planned clocks", plan_.profile.c_str(), plan_.energy_j, 1e3 * plan_.step_s,
+          plan_.baseline_energy_j, 1e3 * plan_.baseline_step_s, plan_.saving_j,
+          plan_.baseline_energy_j > 0 ? 100 * plan_.saving_j / plan_.baseline_energy_j : 0.0);
     if (!region_report_.empty()) std::printf("  rank 0's %s", region_report_.c_str());
     if (!clock_report_.empty()) std::printf("  clock plan on rank 0: %s", clock_report_.c_str());
     std::fflush(stdout);
     if (!deck_.output.summary.empty()) write_atomically(deck_.output.summary, summary_json());
   }
 
-  std::string summary_json() const {
-    toml::table deck = toml::parse(phantom::to_toml(deck_));
-    toml::table t{{"deck", std::move(deck)},
-                  {"ranks", ranks_},
-                  {"parameters", std::int64_t(parameters_)},
-                  {"bytes_per_step", bytes_per_step_},
-                  {"flops_per_step", flops_per_step_},
-                  {"step_time_median_s", median_seconds()},
-                  {"steps_run", std::int64_t(records_.size())},
-                  {"final_loss", final_loss()},
-                  {"energy_j", energy_joules()},
-                  {"energy_per_step_j", energy_per_step()},
-                  {"energy_source", energy_source_},
-                  {"energy_measured", energy_measured_},
-                  {"energy_zones", energy_zones_},
-                  {"energy_meter_selection", energy_selection_}};
-    if (!plan_.profile.empty())
-      t.insert("plan", toml::table{{"profile", plan_.profile},
-                                   {"step_s", plan_.step_s},
-                                   {"energy_per_step_j", plan_.energy_j},
-                                   {"baseline_step_s", plan_.baseline_step_s},
-                                   {"baseline_energy_per_step_j", plan_.baseline_energy_j},
-                                   {"saving_per_step_j", plan_.saving_j},
-                                   {"source", "model"}});
-    std::ostringstream os;
-    os << toml::json_formatter{t} << '\n';
-    return os.str();
-  }
+  // The JSON summary (output.summary).
+  std::string summary_json() const;
 
   // Over this run's steps; per step the median over steps.
   double energy_joules() const {

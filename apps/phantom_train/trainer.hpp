@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "checkpoints.hpp"
+#include "clock_plan.hpp"
 #include "phantom/comm/communicator.hpp"
+#include "phantom/cost/deck_input.hpp"
 #include "phantom/data/batch_sampler.hpp"
 #include "phantom/io/checkpoint.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/io/hdf5_dataset.hpp"
 #include "phantom/model/distributed_ffn.hpp"
-#include "phantom/cost/deck_input.hpp"
-#include "clock_plan.hpp"
 #include "profile_measurement.hpp"
 #include "run_report.hpp"
 #include "step_energy.hpp"
@@ -158,14 +158,16 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
                    net.flops_per_sample() * batch);
   if (!deck.plan.measure.empty()) {
     if (deck.plan.profile.empty())
-      throw phantom::DeckError("plan.measure needs plan.profile (its clocks are the ones measured)");
+      throw phantom::DeckError(
+          "plan.measure needs plan.profile (its clocks are the ones measured)");
     if (phantom::cost::load_profile(deck.plan.profile).clocks_mhz.empty())
       throw phantom::DeckError("plan.measure: profile '" + deck.plan.profile +
                                "' lists no GPU clocks to measure");
     require_writable_directory("plan.measure", deck.plan.measure);
     measure_step_profile(deck, comm.rank(), comm.size(), unsigned(node_local_rank()),
                          config.shape.depth + 2, [&](std::size_t step) {
-                           phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
+                           phantom::gather_batch(Space(), data, sampler.rows_for_step(step), xb,
+                                                 yb);
                            net.train_step(xb, yb, loss_kind, opt);
                            Kokkos::fence();
                          });
@@ -174,7 +176,8 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   StepEnergy energy(deck, comm);
   report.set_energy_source(energy.source(), energy.measured(), energy.zones(), energy.selection());
   if (deck.plan.apply && deck.plan.profile.empty())
-    throw phantom::DeckError("plan.apply = true needs plan.profile (the device profile to plan on)");
+    throw phantom::DeckError(
+        "plan.apply = true needs plan.profile (the device profile to plan on)");
   // The guard outlives the controller: clocks are reset on a signal until the
   // controller itself has reset them.
   std::unique_ptr<phantom::plan::ClockSignalGuard> clock_guard;
@@ -201,7 +204,8 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     report.print_header(first_step);
     std::printf("energy: %s (%s, %s)\n", energy.source().c_str(),
                 energy.measured() ? "measured" : "modelled", energy.zones().c_str());
-    if (deck.energy.meter == "auto") std::printf("  meter chosen by auto: %s\n", energy.selection().c_str());
+    if (deck.energy.meter == "auto")
+      std::printf("  meter chosen by auto: %s\n", energy.selection().c_str());
     std::fflush(stdout);
   }
 
@@ -218,7 +222,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   };
 
   for (std::size_t step = first_step; step < last_step; ++step) {
-    phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
+    phantom::gather_batch(Space(), data, sampler.rows_for_step(step), xb, yb);
     Kokkos::fence();
     energy.begin_step();
     if (clocks) clocks->begin_step();
@@ -290,7 +294,7 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
     const auto range = Kokkos::make_pair(begin, begin + rows);
     Kokkos::deep_copy(x, Kokkos::subview(data.x, range, Kokkos::ALL));
     Kokkos::deep_copy(y, Kokkos::subview(data.y, range, Kokkos::ALL));
-    weighted_loss += rows * phantom::loss_and_gradient<Space>(loss_kind, net.forward(x), y, dy);
+    weighted_loss += rows * phantom::loss_and_gradient(Space(), loss_kind, net.forward(x), y, dy);
   }
   Kokkos::fence();
   const double seconds =
@@ -302,16 +306,8 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
       "%.0f samples/s\n",
       checkpoint.c_str(), step, n, loss, seconds, rate);
   if (!deck.output.summary.empty()) {
-    toml::table t{{"checkpoint", checkpoint},
-                  {"step", std::int64_t(step)},
-                  {"ranks", comm.size()},
-                  {"samples", std::int64_t(n)},
-                  {"loss", loss},
-                  {"seconds", seconds},
-                  {"samples_per_second", rate}};
-    std::ostringstream os;
-    os << toml::json_formatter{t} << '\n';
-    write_atomically(deck.output.summary, os.str());
+    write_atomically(deck.output.summary, inference_summary_json({checkpoint, step, comm.size(), n,
+                                                                  loss, seconds, rate}));
   }
 }
 

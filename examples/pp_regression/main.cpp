@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       make_batch(rng, x, y);
       M h = x;
       for (auto& layer : layers) h = layer->forward(h);
-      last = phantom::loss_and_gradient<Space>(phantom::Loss::mse, h, y, dy);
+      last = phantom::loss_and_gradient(Space(), phantom::Loss::mse, h, y, dy);
       M g = dy;
       for (std::size_t l = layers.size(); l-- > 0;) g = layers[l]->backward(g);
       adam.step(params);

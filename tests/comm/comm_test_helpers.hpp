@@ -1,5 +1,6 @@
 // Shared by the communicator tests: data every rank can derive from a rank
-// index, host read-back, and the world communicator in its direct and staged forms.
+// index, host read-back, and the world communicator in its direct and staged
+// forms. Typed tests run on every execution space Kokkos enables (backends.hpp).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "backends.hpp"
 #include "phantom/comm/communicator.hpp"
 #include "phantom/core/types.hpp"
 
@@ -37,12 +39,30 @@ std::vector<double> host_values(const View& v) {
   return std::vector<double>(h.data(), h.data() + h.size());
 }
 
-// Local work done between starting a collective and waiting for it.
-inline double busy_work(int n = 200000) {
+// Local work done on space between starting a collective and waiting for it.
+template <class Space>
+double busy_work(const Space& space, int n = 200000) {
   double s = 0;
   Kokkos::parallel_reduce(
-      "busy_work", n, KOKKOS_LAMBDA(int i, double& acc) { acc += 1.0 / (1.0 + i); }, s);
+      "busy_work", Kokkos::RangePolicy<Space>(space, 0, n),
+      KOKKOS_LAMBDA(int i, double& acc) { acc += 1.0 / (1.0 + i); }, s);
   return s;
+}
+inline double busy_work(int n = 200000) {
+  return busy_work(Kokkos::DefaultExecutionSpace(), n);
+}
+
+// Calls f(T()) for T = float and T = double, each under a trace naming T.
+template <class F>
+void for_float_and_double(F&& f) {
+  {
+    SCOPED_TRACE("float");
+    f(float());
+  }
+  {
+    SCOPED_TRACE("double");
+    f(double());
+  }
 }
 
 // The message of the phantom::Error that f throws ("" if it throws none).

@@ -1,11 +1,18 @@
 // NCCL backend on raw CUDA device buffers (built with PHANTOM_ENABLE_NCCL).
 // Needs one GPU per rank; skipped where there is none, so on CPU-only machines
 // it proves that the NCCL build compiles, links and loads.
+// With a CUDA Kokkos the buffers are also filled and read by Kokkos kernels on
+// an instance with a stream of its own, and nothing is fenced between the
+// kernels and the collectives: the results are right only if the communicator
+// orders its stream after the producer and the consumer after it
+// (execution_order.hpp). The producer kernel is made slow so that a missing
+// dependency shows.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "backends.hpp"
 #include "comm_test_helpers.hpp"
 #include "phantom/comm/nccl_communicator.hpp"
 
@@ -90,5 +97,59 @@ TEST(Nccl, CollectivesOnDeviceBuffers) {
                               nullptr};
   EXPECT_THROW(comm.allreduce(host_buffer, host_buffer), phantom::InvalidArgument);
 }
+
+#if defined(KOKKOS_ENABLE_CUDA)
+// value(r, i) into v, on space, after a busy loop long enough (milliseconds)
+// that a collective not ordered after it would read the old contents.
+template <class View>
+void slow_fill(const Kokkos::Cuda& space, const View& v, int rank) {
+  Kokkos::parallel_for(
+      "slow_fill", Kokkos::RangePolicy<Kokkos::Cuda>(space, 0, v.extent(0)),
+      KOKKOS_LAMBDA(const int i) {
+        double spin = 0;
+        for (int k = 0; k < 200000; ++k) spin += 1e-9 * k;
+        v(i) = float((rank + 1) * 1000 + i % 509) + float(spin * 0);
+      });
+}
+
+// dst = src, a kernel on space (the consumer of a collective's result).
+template <class View>
+void consume(const Kokkos::Cuda& space, const View& src, const View& dst) {
+  Kokkos::parallel_for(
+      "consume", Kokkos::RangePolicy<Kokkos::Cuda>(space, 0, src.extent(0)),
+      KOKKOS_LAMBDA(const int i) { dst(i) = src(i); });
+}
+
+TEST(Nccl, StreamOrderedWithAKokkosInstance) {
+  if (!one_gpu_per_rank()) GTEST_SKIP() << "needs one CUDA GPU per rank";
+  // An instance with a stream of its own, not the communicator's.
+  const Kokkos::Cuda space = Kokkos::Experimental::partition_space(Kokkos::Cuda(), 1)[0];
+  phantom::NcclCommunicator comm(MPI_COMM_WORLD);
+  const int p = comm.size(), r = comm.rank();
+  const std::size_t c = 4096;
+  using V = Kokkos::View<float*, Kokkos::CudaSpace>;
+  V send(Kokkos::view_alloc(space, std::string("send")), c);
+  V gathered(Kokkos::view_alloc(space, std::string("gathered")), p * c);
+  V copy(Kokkos::view_alloc(space, std::string("copy")), p * c);
+  space.fence();
+  for (int round = 0; round < 3; ++round) {
+    slow_fill(space, send, r + round);
+    auto request = comm.iallgather(space, send, gathered);  // no fence in between
+    request.wait();                                         // orders space after NCCL
+    consume(space, gathered, copy);
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), copy);
+    for (int s = 0; s < p; ++s)
+      for (std::size_t i = 0; i < c; ++i)
+        ASSERT_EQ(host(s * c + i), float(value(s + round, i)))
+            << "round " << round << ", block " << s << ", element " << i;
+    // Blocking form: the result is in place when it returns.
+    slow_fill(space, send, r + round + 1);
+    comm.allgather(space, send, gathered);
+    auto blocking = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), gathered);
+    for (int s = 0; s < p; ++s)
+      ASSERT_EQ(blocking(s * c + 7), float(value(s + round + 1, 7))) << "blocking, round " << round;
+  }
+}
+#endif
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Sub-communicators: every 2-D grid model x data that divides the world, and
-// collectives inside the model and data groups.
+// collectives inside the model and data groups, with views in the memory of
+// every execution space Kokkos enables.
 #include <gtest/gtest.h>
 
 #include "comm_test_helpers.hpp"
@@ -9,7 +10,12 @@ namespace {
 
 using namespace phantom_test;
 
-TEST(ProcessGrid, EveryDividingShapeGroupsRanksAsDocumented) {
+template <class Space>
+class ProcessGrid : public ::testing::Test {};
+TYPED_TEST_SUITE(ProcessGrid, ExecutionSpaces, SpaceName);
+
+TYPED_TEST(ProcessGrid, EveryDividingShapeGroupsRanksAsDocumented) {
+  const TypeParam space;
   auto world = phantom::make_world_communicator();
   const int P = world->size(), w = world->rank();
   for (int m = 1; m <= P; ++m) {
@@ -22,22 +28,23 @@ TEST(ProcessGrid, EveryDividingShapeGroupsRanksAsDocumented) {
     EXPECT_EQ(grid.data_rank(), w / m);
 
     // Model group: consecutive world ranks.
-    phantom::Vector<int> mine("mine", 1), model_ranks("model", m), data_ranks("data", P / m);
+    phantom::Vector<int, TypeParam> mine("mine", 1), model_ranks("model", m),
+        data_ranks("data", P / m);
     Kokkos::deep_copy(mine, w);
-    grid.model().allgather(mine, model_ranks);
+    grid.model().allgather(space, mine, model_ranks);
     auto got = host_values(model_ranks);
     for (int j = 0; j < m; ++j) EXPECT_EQ(got[j], double((w / m) * m + j));
 
     // Data group: the same model rank in every replica.
-    grid.data().allgather(mine, data_ranks);
+    grid.data().allgather(space, mine, data_ranks);
     got = host_values(data_ranks);
     for (int j = 0; j < P / m; ++j) EXPECT_EQ(got[j], double(w % m + j * m));
 
     // Non-blocking reduction inside the data group.
-    phantom::Vector<double> x("x", 2), sum("sum", 2);
+    phantom::Vector<double, TypeParam> x("x", 2), sum("sum", 2);
     Kokkos::deep_copy(x, double(w));
-    auto request = grid.data().iallreduce(x, sum);
-    busy_work();
+    auto request = grid.data().iallreduce(space, x, sum);
+    busy_work(space);
     request.wait();
     double expected = 0;
     for (int j = 0; j < P / m; ++j) expected += w % m + j * m;
@@ -51,6 +58,7 @@ TEST(ProcessGrid, EveryDividingShapeGroupsRanksAsDocumented) {
   EXPECT_EQ(world->stats().total_calls(), 0u);
 }
 
+// Construction only: no views, no space.
 TEST(ProcessGrid, ShapeThatDoesNotDivideTheWorldIsRejected) {
   auto world = phantom::make_world_communicator();
   const int P = world->size();
@@ -60,15 +68,20 @@ TEST(ProcessGrid, ShapeThatDoesNotDivideTheWorldIsRejected) {
   EXPECT_THROW(phantom::ProcessGrid(*world, 0), phantom::InvalidArgument);
 }
 
-TEST(Split, ByParityWithReversedKeys) {
+template <class Space>
+class Split : public ::testing::Test {};
+TYPED_TEST_SUITE(Split, ExecutionSpaces, SpaceName);
+
+TYPED_TEST(Split, ByParityWithReversedKeys) {
+  const TypeParam space;
   auto world = phantom::make_world_communicator();
   const int P = world->size(), w = world->rank();
   auto half = world->split(w % 2, -w);  // reversed order inside each half
   const int n = (P - w % 2 + 1) / 2;    // ranks with my parity
   ASSERT_EQ(half->size(), n);
-  phantom::Vector<float> mine("mine", 1), all("all", n);
+  phantom::Vector<float, TypeParam> mine("mine", 1), all("all", n);
   Kokkos::deep_copy(mine, float(w));
-  half->allgather(mine, all);
+  half->allgather(space, mine, all);
   const auto got = host_values(all);
   for (int j = 0; j < n; ++j) {
     const int highest = (P - 1) - ((P - 1) % 2 != w % 2);

@@ -1,6 +1,8 @@
 // The staged path (device memory through host copies) against the direct one.
 // With a host-only Kokkos it is forced: Staging::always, or a host buffer
-// labelled as device memory on an MPI that is not GPU-aware.
+// labelled as device memory on an MPI that is not GPU-aware. The raw-buffer
+// tests take no space; the view test runs on every execution space Kokkos
+// enables, its collectives ordered with an instance of it.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -82,59 +84,65 @@ TEST(Staging, DeviceBufferWithoutCopyOpsIsRejected) {
   EXPECT_TRUE(contains(m, "device memory but has no MemoryOps"));
 }
 
+template <class Space>
+class Staging : public ::testing::Test {};
+TYPED_TEST_SUITE(Staging, ExecutionSpaces, SpaceName);
+
 // Same inputs, direct and with every buffer staged: identical results, and the
 // staged non-blocking result appears only at wait().
-TEST(Staging, ForcedStagingMatchesDirect) {
+TYPED_TEST(Staging, ForcedStagingMatchesDirect) {
+  using V = phantom::Vector<double, TypeParam>;
+  const TypeParam space;
   phantom::MpiCommunicator direct(MPI_COMM_WORLD, phantom::Staging::never);
   phantom::MpiCommunicator staged(MPI_COMM_WORLD, phantom::Staging::always);
   const int p = direct.size(), r = direct.rank();
   const std::size_t c = 11;
-  phantom::Vector<double> send("send", p * c), a("a", p * c * p), b("b", p * c * p);
+  V send("send", p * c), a("a", p * c * p), b("b", p * c * p);
   fill(send, [&](std::size_t i) { return value(r, i) / 8.0; });  // exact in binary
 
-  direct.allgather(send, a);
-  staged.allgather(send, b);
+  direct.allgather(space, send, a);
+  staged.allgather(space, send, b);
   EXPECT_EQ(host_values(a), host_values(b));
 
   auto ra = Kokkos::subview(a, Kokkos::make_pair(std::size_t(0), c));
   auto rb = Kokkos::subview(b, Kokkos::make_pair(std::size_t(0), c));
-  direct.reduce_scatter(send, ra);
-  auto request = staged.ireduce_scatter(send, rb);
-  busy_work();
+  direct.reduce_scatter(space, send, ra);
+  auto request = staged.ireduce_scatter(space, send, rb);
+  busy_work(space);
   request.wait();
   EXPECT_EQ(host_values(ra), host_values(rb));
 
-  phantom::Vector<double> sa("sa", p * c), sb("sb", p * c);
+  V sa("sa", p * c), sb("sb", p * c);
   Kokkos::deep_copy(sa, send);
   Kokkos::deep_copy(sb, send);
-  direct.allreduce(sa, sa);  // in place
-  staged.allreduce(sb, sb);
+  direct.allreduce(space, sa, sa);  // in place
+  staged.allreduce(space, sb, sb);
   EXPECT_EQ(host_values(sa), host_values(sb));
   if (p > 1) {
     EXPECT_NE(host_values(sa), host_values(send));  // the sum did happen
   }
 
-  phantom::Vector<double> ta("ta", p * c), tb("tb", p * c);
-  direct.alltoall(send, ta);
-  staged.alltoall(send, tb);
+  V ta("ta", p * c), tb("tb", p * c);
+  direct.alltoall(space, send, ta);
+  staged.alltoall(space, send, tb);
   EXPECT_EQ(host_values(ta), host_values(tb));
 
-  phantom::Vector<double> ba("ba", c), bb("bb", c);
+  V ba("ba", c), bb("bb", c);
   if (r == p - 1) {
     fill(ba, [](std::size_t i) { return double(i) + 0.5; });
     fill(bb, [](std::size_t i) { return double(i) + 0.5; });
   }
-  direct.broadcast(ba, p - 1);
-  staged.broadcast(bb, p - 1);
+  direct.broadcast(space, ba, p - 1);
+  staged.broadcast(space, bb, p - 1);
   EXPECT_EQ(host_values(ba), host_values(bb));
   EXPECT_EQ(host_values(bb)[c - 1], double(c - 1) + 0.5);
 
   // Staged non-blocking all-gather leaves recv untouched until wait().
-  phantom::Vector<double> small("small", 1), gathered("gathered", p);
+  V small("small", 1), gathered("gathered", p);
   Kokkos::deep_copy(small, double(r));
   Kokkos::deep_copy(gathered, -1.0);
-  auto gather = staged.iallgather(small, gathered);
-  busy_work();
+  auto gather = staged.iallgather(space, small, gathered);
+  busy_work(space);
   EXPECT_EQ(host_values(gathered), std::vector<double>(p, -1.0));
   gather.wait();
   for (int s = 0; s < p; ++s) EXPECT_EQ(host_values(gathered)[s], double(s));

@@ -1,59 +1,67 @@
 // The single-rank FFN: it learns the teacher problem, it is reproducible from
-// its seed, and bad shapes are clear errors.
+// its seed, and bad shapes are clear errors; on every execution space Kokkos
+// enables.
 #include <gtest/gtest.h>
 
+#include "backends.hpp"
 #include "phantom/phantom.hpp"
 #include "test_helpers.hpp"
 
 namespace {
 
-using Space = phantom::DefaultSpace;
-
-template <class Scalar>
-double train(std::size_t steps, phantom::OptimizerKind kind, double lr, double* first_loss) {
+template <class Scalar, class Space>
+double train(const Space& space, std::size_t steps, phantom::OptimizerKind kind, double lr,
+             double* first_loss) {
   using M = phantom::Matrix<Scalar, Space>;
   phantom::TeacherConfig dc;
   dc.samples = 512;
   dc.input_dim = 8;
   dc.output_dim = 3;
-  auto data = phantom::make_teacher_dataset<Scalar, Space>(dc);
-  phantom::SequentialFFN<Scalar, Space> model({8, 64, 2, 3}, phantom::Activation::tanh);
+  auto data = phantom::make_teacher_dataset<Scalar, Space>(dc, space);
+  phantom::SequentialFFN<Scalar, Space> model({8, 64, 2, 3}, phantom::Activation::tanh, space);
   model.initialize(7);
   phantom::OptimizerConfig oc;
   oc.kind = kind;
   oc.learning_rate = lr;
   oc.momentum = kind == phantom::OptimizerKind::sgd ? 0.9 : 0.0;
-  phantom::Optimizer<Scalar, Space> opt(oc);
+  phantom::Optimizer<Scalar, Space> opt(oc, space);
   const std::size_t batch = 32;
   M xb("x", batch, 8), yb("y", batch, 3);
   phantom::BatchSampler sampler(data.size(), batch, false, 0);
   double loss = 0;
   for (std::size_t step = 0; step < steps; ++step) {
-    phantom::gather_batch(data, sampler.rows_for_step(step), xb, yb);
+    phantom::gather_batch(space, data, sampler.rows_for_step(step), xb, yb);
     loss = model.train_step(xb, yb, phantom::Loss::mse, opt);
     if (step == 0) *first_loss = loss;
   }
   // Judge on the whole data set, not one batch.
   M y_all("y_all", data.size(), 3), dy("dy", data.size(), 3);
   Kokkos::deep_copy(y_all, model.forward(data.x));
-  return phantom::loss_and_gradient<Space>(phantom::Loss::mse, y_all, data.y, dy);
+  return phantom::loss_and_gradient(space, phantom::Loss::mse, y_all, data.y, dy);
 }
 
-TEST(FFN, TeacherLossFallsTenfoldWithAdam) {
+template <class Space>
+class FFN : public ::testing::Test {};
+TYPED_TEST_SUITE(FFN, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(FFN, TeacherLossFallsTenfoldWithAdam) {
   double first = 0;
-  const double final_loss = train<float>(300, phantom::OptimizerKind::adam, 3e-3, &first);
+  const double final_loss =
+      train<float>(TypeParam(), 300, phantom::OptimizerKind::adam, 3e-3, &first);
   EXPECT_LT(final_loss, first / 10) << "first " << first << " final " << final_loss;
 }
 
-TEST(FFN, TeacherLossFallsTenfoldWithSgdMomentum) {
+TYPED_TEST(FFN, TeacherLossFallsTenfoldWithSgdMomentum) {
   double first = 0;
-  const double final_loss = train<double>(600, phantom::OptimizerKind::sgd, 0.05, &first);
+  const double final_loss =
+      train<double>(TypeParam(), 600, phantom::OptimizerKind::sgd, 0.05, &first);
   EXPECT_LT(final_loss, first / 10) << "first " << first << " final " << final_loss;
 }
 
-TEST(FFN, SameSeedSameWeights) {
-  phantom::SequentialFFN<double, Space> a({4, 8, 1, 2}, phantom::Activation::relu),
-      b({4, 8, 1, 2}, phantom::Activation::relu);
+TYPED_TEST(FFN, SameSeedSameWeights) {
+  const TypeParam space;
+  phantom::SequentialFFN<double, TypeParam> a({4, 8, 1, 2}, phantom::Activation::relu, space),
+      b({4, 8, 1, 2}, phantom::Activation::relu, space);
   a.initialize(5);
   b.initialize(5);
   const auto pa = a.parameters(), pb = b.parameters();
@@ -66,9 +74,10 @@ TEST(FFN, SameSeedSameWeights) {
   EXPECT_EQ(a.parameter_count(), std::size_t(4 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2));
 }
 
-TEST(FFN, BadShapesAreClearErrors) {
-  using M = phantom::Matrix<double, Space>;
-  phantom::SequentialFFN<double, Space> model({4, 8, 1, 2}, phantom::Activation::relu);
+TYPED_TEST(FFN, BadShapesAreClearErrors) {
+  using M = phantom::Matrix<double, TypeParam>;
+  const TypeParam space;
+  phantom::SequentialFFN<double, TypeParam> model({4, 8, 1, 2}, phantom::Activation::relu, space);
   model.initialize(1);
   M wrong_x("x", 3, 5);
   try {
@@ -79,12 +88,13 @@ TEST(FFN, BadShapesAreClearErrors) {
   }
   M x("x", 3, 4), t("t", 3, 3), dy("dy", 3, 2);
   M y = model.forward(x);
-  EXPECT_THROW(phantom::loss_and_gradient<Space>(phantom::Loss::mse, y, t, dy),
+  EXPECT_THROW(phantom::loss_and_gradient(space, phantom::Loss::mse, y, t, dy),
                phantom::ShapeError);
   M bad_dy("dy", 2, 2);
   EXPECT_THROW(model.backward(bad_dy), phantom::ShapeError);
-  EXPECT_THROW((phantom::DenseLayer<double, Space>(0, 3, phantom::Activation::relu, "l")),
-               phantom::ShapeError);
+  EXPECT_THROW(
+      (phantom::DenseLayer<double, TypeParam>(0, 3, phantom::Activation::relu, "l", space)),
+      phantom::ShapeError);
 }
 
 }  // namespace

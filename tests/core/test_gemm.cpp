@@ -1,23 +1,25 @@
 // phantom::gemm against a naive triple loop, for every op combination, and its
-// shape errors.
+// shape errors, on every execution space Kokkos enables.
 #include <gtest/gtest.h>
 
+#include "backends.hpp"
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/random.hpp"
 #include "phantom/core/types.hpp"
 
 namespace {
 
-using Space = phantom::DefaultSpace;
-using M = phantom::Matrix<double, Space>;
+template <class Space>
+using Mat = phantom::Matrix<double, Space>;
 
 // Reference: C = op(A) op(B) on the host.
-M naive(bool ta, bool tb, const M& A, const M& B) {
+template <class Space>
+Mat<Space> naive(bool ta, bool tb, const Mat<Space>& A, const Mat<Space>& B) {
   auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), A);
   auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), B);
   const std::size_t m = ta ? A.extent(1) : A.extent(0), k = ta ? A.extent(0) : A.extent(1);
   const std::size_t n = tb ? B.extent(0) : B.extent(1);
-  M C("C", m, n);
+  Mat<Space> C("C", m, n);
   auto c = Kokkos::create_mirror_view(C);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -29,18 +31,24 @@ M naive(bool ta, bool tb, const M& A, const M& B) {
   return C;
 }
 
-TEST(Gemm, MatchesNaiveForAllOps) {
+template <class Space>
+class Gemm : public ::testing::Test {};
+TYPED_TEST_SUITE(Gemm, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(Gemm, MatchesNaiveForAllOps) {
+  using M = Mat<TypeParam>;
+  const TypeParam space;
   const std::size_t m = 7, n = 5, k = 3;
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb) {
       M A("A", ta ? k : m, ta ? m : k), B("B", tb ? n : k, tb ? k : n), C("C", m, n);
-      phantom::fill_uniform<Space>(A, 1, 1, 1.0);
-      phantom::fill_uniform<Space>(B, 1, 2, 1.0);
-      phantom::fill_uniform<Space>(C, 1, 3, 1.0);
+      phantom::fill_uniform(space, A, 1, 1, 1.0);
+      phantom::fill_uniform(space, B, 1, 2, 1.0);
+      phantom::fill_uniform(space, C, 1, 3, 1.0);
       M C0("C0", m, n);
       Kokkos::deep_copy(C0, C);
-      phantom::gemm(ta ? "T" : "N", tb ? "T" : "N", 2.0, A, B, 0.5, C);
-      M ref = naive(ta, tb, A, B);
+      phantom::gemm(space, ta ? "T" : "N", tb ? "T" : "N", 2.0, A, B, 0.5, C);
+      M ref = naive<TypeParam>(ta, tb, A, B);
       auto c = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), C);
       auto c0 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), C0);
       auto r = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref);
@@ -50,10 +58,12 @@ TEST(Gemm, MatchesNaiveForAllOps) {
     }
 }
 
-TEST(Gemm, ColumnBlocksStayBlasOperands) {
+TYPED_TEST(Gemm, ColumnBlocksStayBlasOperands) {
+  using M = Mat<TypeParam>;
+  const TypeParam space;
   M A("A", 4, 6), B("B", 6, 3), C("C", 4, 3);
-  phantom::fill_uniform<Space>(A, 2, 1, 1.0);
-  phantom::fill_uniform<Space>(B, 2, 2, 1.0);
+  phantom::fill_uniform(space, A, 2, 1, 1.0);
+  phantom::fill_uniform(space, B, 2, 2, 1.0);
   // A[:, 2:5] * B[2:5, :] through a column subview of A and a copy of B's rows.
   auto a_block = phantom::columns(A, 2, 5);
   M b_rows("b_rows", 3, 3);
@@ -62,7 +72,7 @@ TEST(Gemm, ColumnBlocksStayBlasOperands) {
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) br(i, j) = b(i + 2, j);
   Kokkos::deep_copy(b_rows, br);
-  phantom::gemm("N", "N", 1.0, a_block, b_rows, 0.0, C);
+  phantom::gemm(space, "N", "N", 1.0, a_block, b_rows, 0.0, C);
   auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), A);
   auto c = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), C);
   for (int i = 0; i < 4; ++i)
@@ -73,16 +83,18 @@ TEST(Gemm, ColumnBlocksStayBlasOperands) {
     }
 }
 
-TEST(Gemm, BadShapesNameBothSizes) {
+TYPED_TEST(Gemm, BadShapesNameBothSizes) {
+  using M = Mat<TypeParam>;
+  const TypeParam space;
   M A("A", 4, 3), B("B", 5, 2), C("C", 4, 2);
   try {
-    phantom::gemm("N", "N", 1.0, A, B, 0.0, C);
+    phantom::gemm(space, "N", "N", 1.0, A, B, 0.0, C);
     FAIL() << "expected ShapeError";
   } catch (const phantom::ShapeError& e) {
     EXPECT_STREQ(e.what(), "gemm(N,N): op(A) columns is 3 but op(B) rows is 5");
   }
   M C_bad("C", 3, 2), B_ok("B", 3, 2);
-  EXPECT_THROW(phantom::gemm("N", "N", 1.0, A, B_ok, 0.0, C_bad), phantom::ShapeError);
+  EXPECT_THROW(phantom::gemm(space, "N", "N", 1.0, A, B_ok, 0.0, C_bad), phantom::ShapeError);
 }
 
 }  // namespace

@@ -1,18 +1,19 @@
-// Optimizer steps against values computed by hand from PyTorch's rules.
+// Optimizer steps against values computed by hand from PyTorch's rules, on
+// every execution space Kokkos enables.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "backends.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/core/types.hpp"
 #include "test_helpers.hpp"
 
 namespace {
 
-using Space = phantom::DefaultSpace;
-using V = phantom::Vector<double, Space>;
-
+template <class Space>
 struct OneParameter {
+  using V = phantom::Vector<double, Space>;
   V value{"p", 2}, grad{"g", 2};
   phantom::ParameterList<double, Space> list() {
     return {phantom::make_parameter("p", value, grad)};
@@ -35,13 +36,18 @@ struct OneParameter {
   std::vector<double> values() { return phantom_test::to_host_vector(value); }
 };
 
-TEST(Optimizer, SgdWithMomentum) {
+template <class Space>
+class Optimizer : public ::testing::Test {};
+TYPED_TEST_SUITE(Optimizer, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(Optimizer, SgdWithMomentum) {
+  const TypeParam space;
   phantom::OptimizerConfig c;
   c.kind = phantom::OptimizerKind::sgd;
   c.learning_rate = 0.1;
   c.momentum = 0.9;
-  phantom::Optimizer<double, Space> opt(c);
-  OneParameter p;
+  phantom::Optimizer<double, TypeParam> opt(c, space);
+  OneParameter<TypeParam> p;
   p.set(1.0, -2.0, 0.5, 1.0);
   opt.step(p.list());  // v = g = (0.5, 1); p = (1 - 0.05, -2 - 0.1)
   EXPECT_DOUBLE_EQ(p.values()[0], 0.95);
@@ -52,11 +58,12 @@ TEST(Optimizer, SgdWithMomentum) {
   EXPECT_NEAR(p.values()[1], -2.1 - 0.29, 1e-15);
 }
 
-TEST(Optimizer, PlainSgd) {
+TYPED_TEST(Optimizer, PlainSgd) {
+  const TypeParam space;
   phantom::OptimizerConfig c;
   c.learning_rate = 0.5;
-  phantom::Optimizer<double, Space> opt(c);
-  OneParameter p;
+  phantom::Optimizer<double, TypeParam> opt(c, space);
+  OneParameter<TypeParam> p;
   p.set(1.0, 1.0, 2.0, -4.0);
   opt.step(p.list());
   opt.step(p.list());  // same gradient twice, no momentum: p -= 2 * 0.5 * g
@@ -64,12 +71,13 @@ TEST(Optimizer, PlainSgd) {
   EXPECT_DOUBLE_EQ(p.values()[1], 5.0);
 }
 
-TEST(Optimizer, Adam) {
+TYPED_TEST(Optimizer, Adam) {
+  const TypeParam space;
   phantom::OptimizerConfig c;
   c.kind = phantom::OptimizerKind::adam;
   c.learning_rate = 0.01;
-  phantom::Optimizer<double, Space> opt(c);
-  OneParameter p;
+  phantom::Optimizer<double, TypeParam> opt(c, space);
+  OneParameter<TypeParam> p;
   p.set(1.0, 0.0, 0.3, -2.0);
   opt.step(p.list());
   // Step 1: m_hat = g, v_hat = g^2, so p -= lr * g / (|g| + eps).
@@ -84,13 +92,14 @@ TEST(Optimizer, Adam) {
   EXPECT_NEAR(p.values()[0], before - 0.01 * m_hat / (std::sqrt(v_hat) + 1e-8), 1e-15);
 }
 
-TEST(Optimizer, RejectsBadSettings) {
+TYPED_TEST(Optimizer, RejectsBadSettings) {
+  const TypeParam space;
   phantom::OptimizerConfig c;
   c.learning_rate = 0;
-  EXPECT_THROW((phantom::Optimizer<double, Space>(c)), phantom::InvalidArgument);
+  EXPECT_THROW((phantom::Optimizer<double, TypeParam>(c, space)), phantom::InvalidArgument);
   c.learning_rate = 0.1;
   c.momentum = 1.0;
-  EXPECT_THROW((phantom::Optimizer<double, Space>(c)), phantom::InvalidArgument);
+  EXPECT_THROW((phantom::Optimizer<double, TypeParam>(c, space)), phantom::InvalidArgument);
   EXPECT_THROW(phantom::parse_optimizer("adamw"), phantom::InvalidArgument);
 }
 

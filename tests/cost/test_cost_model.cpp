@@ -104,16 +104,17 @@ TEST_P(CostModel, EqualsWhatTheNetworkCounts) {
     for (std::size_t l = 0; l < costs.layers.size(); ++l) {
       const auto& layer = *net.layers()[l];
       EXPECT_EQ(layer.name(), costs.layers[l].name);
-      EXPECT_EQ(layer.forward_flops_per_sample() * double(c.batch),
-                costs.layers[l].forward_flops()) << layer.name();
+      EXPECT_EQ(layer.forward_flops_per_sample() * double(c.batch), costs.layers[l].forward_flops())
+          << layer.name();
       EXPECT_EQ(layer.backward_flops_per_sample() * double(c.batch),
-                costs.layers[l].backward_flops()) << layer.name();
+                costs.layers[l].backward_flops())
+          << layer.name();
     }
     EXPECT_EQ(double(rank_parameters * sizeof(double)), costs.weight_bytes);
 
     M x("x", c.batch, c.input_dim), t("t", c.batch, c.output_dim);
-    phantom::fill_uniform<Space>(x, 3, 77, 1.0);
-    phantom::fill_uniform<Space>(t, 3, 78, 1.0);
+    phantom::fill_uniform(Space(), x, 3, 77, 1.0);
+    phantom::fill_uniform(Space(), t, 3, 78, 1.0);
     phantom::OptimizerConfig oc;
     oc.kind = c.optimizer;
     oc.momentum = 0.9;
@@ -140,10 +141,10 @@ TEST_P(CostModel, EqualsWhatTheNetworkCounts) {
 using phantom::OptimizerKind;
 using phantom::Strategy;
 
-phantom::CompressionConfig compressed(phantom::CompressionMethod method,
-                                      phantom::CompressedMessages messages =
-                                          phantom::CompressedMessages::both,
-                                      std::size_t first_layer = 1) {
+phantom::CompressionConfig compressed(
+    phantom::CompressionMethod method,
+    phantom::CompressedMessages messages = phantom::CompressedMessages::both,
+    std::size_t first_layer = 1) {
   phantom::CompressionConfig z;
   z.method = method;
   z.messages = messages;

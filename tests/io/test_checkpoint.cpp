@@ -63,8 +63,8 @@ struct Trainer {
   // Step t trains on a batch drawn from (t): the same batch at any rank count.
   double step(int t) {
     phantom::Matrix<Scalar, Space> x("x", 4, 5), y("y", 4, 3);
-    phantom::fill_uniform<Space>(x, 1000 + t, 0, 1.0);
-    phantom::fill_uniform<Space>(y, 1000 + t, 1, 1.0);
+    phantom::fill_uniform(Space(), x, 1000 + t, 0, 1.0);
+    phantom::fill_uniform(Space(), y, 1000 + t, 1, 1.0);
     return net.train_step(x, y, phantom::Loss::mse, opt);
   }
   phantom::CheckpointInfo info(int step) const {

@@ -1,17 +1,19 @@
 // Shared set-up for the parallel-network tests: the world communicator, a
-// small network shape that every rank count 1..4 divides, and data.
+// small network shape that every rank count 1..4 divides, and data, in the
+// memory of the execution space a typed test runs on (backends.hpp).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "backends.hpp"
 #include "host_matrix.hpp"
 #include "phantom/comm/communicator.hpp"
 #include "phantom/model/distributed_ffn.hpp"
 
 namespace phantom_test {
 
-using Space = phantom::DefaultSpace;
+template <class Space>
 using M = phantom::Matrix<double, Space>;
 
 constexpr std::size_t kBatch = 4;
@@ -29,12 +31,13 @@ inline phantom::NetworkConfig config(phantom::Strategy s, std::size_t depth = 2,
   return c;
 }
 
-// Replicated inputs and targets, the same on every rank.
+// Replicated inputs and targets, the same on every rank, filled on space.
+template <class Space>
 struct Batch {
-  M x{"x", kBatch, 5}, t{"t", kBatch, 3};
-  explicit Batch(std::uint64_t seed) {
-    phantom::fill_uniform<Space>(x, seed, 77, 1.0);
-    phantom::fill_uniform<Space>(t, seed, 78, 1.0);
+  M<Space> x{"x", kBatch, 5}, t{"t", kBatch, 3};
+  Batch(const Space& space, std::uint64_t seed) {
+    phantom::fill_uniform(space, x, seed, 77, 1.0);
+    phantom::fill_uniform(space, t, seed, 78, 1.0);
   }
 };
 
@@ -54,12 +57,12 @@ const typename List::value_type* find_parameter(const List& list, const std::str
   return nullptr;
 }
 
-// forward + mse + backward; returns the loss.
-template <class Net>
-double forward_backward(Net& net, const Batch& b) {
-  M y = net.forward(b.x);
-  M dy("dy", y.extent(0), y.extent(1));
-  const double loss = phantom::loss_and_gradient<Space>(phantom::Loss::mse, y, b.t, dy);
+// forward + mse + backward of a network built on space; returns the loss.
+template <class Space, class Net>
+double forward_backward(const Space& space, Net& net, const Batch<Space>& b) {
+  M<Space> y = net.forward(b.x);
+  M<Space> dy("dy", y.extent(0), y.extent(1));
+  const double loss = phantom::loss_and_gradient(space, phantom::Loss::mse, y, b.t, dy);
   net.backward(dy);
   return loss;
 }

@@ -3,7 +3,7 @@
 // uncompressed tp and megatron networks, the communicator's byte counters
 // against the layers' figures and closed forms, the autoencoder's gradients
 // by finite differences through a megatron network, replicated values staying
-// identical on every rank, and configuration errors.
+// identical on every rank, and configuration errors; on every execution space.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,15 +24,17 @@ int world_size() {
 }
 
 // Rank s's message: the same values on every rank that generates it.
-M message(std::size_t rows, std::size_t cols, int s, std::uint64_t salt) {
-  M m("message", rows, cols);
-  phantom::fill_uniform<Space>(m, 1000 + salt, std::uint64_t(s), 2.0);
+template <class Space>
+M<Space> message(const Space& space, std::size_t rows, std::size_t cols, int s,
+                 std::uint64_t salt) {
+  M<Space> m("message", rows, cols);
+  phantom::fill_uniform(space, m, 1000 + salt, std::uint64_t(s), 2.0);
   return m;
 }
 
 template <class View>
 HostMatrix host(const View& m) {
-  M c("copy", m.extent(0), m.extent(1));
+  phantom::Matrix<double, typename View::execution_space> c("copy", m.extent(0), m.extent(1));
   Kokkos::deep_copy(c, m);
   return to_host(phantom::flatten(c), m.extent(0), m.extent(1));
 }
@@ -51,22 +53,28 @@ phantom::CompressionConfig compression(CompressionMethod m) {
   return c;
 }
 
-TEST(CompressedCollectives, AllGatherKeepsOwnBlockAndBoundsOthers) {
+template <class Space>
+class CompressedCollectives : public ::testing::Test {};
+TYPED_TEST_SUITE(CompressedCollectives, ExecutionSpaces, SpaceName);
+
+TYPED_TEST(CompressedCollectives, AllGatherKeepsOwnBlockAndBoundsOthers) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size(), r = comm->rank();
   const std::size_t rows = 5, c = 3;
   phantom::CompressedAllGather<double, Space> gather(compression(CompressionMethod::int8), true,
-                                                     "test.gather");
-  M gathered("gathered", rows, p * c);
+                                                     "test.gather", space);
+  M<Space> gathered("gathered", rows, p * c);
   comm->reset_stats();
-  gather.start(*comm, message(rows, c, r, 1), gathered);
+  gather.start(*comm, message(space, rows, c, r, 1), gathered);
   gather.finish();
   EXPECT_EQ(comm->stats().total_bytes(), double((p - 1) * c * (rows + 8)));
   EXPECT_EQ(comm->stats()[phantom::Collective::allgather].calls, p > 1 ? 1u : 0u);
   const HostMatrix g = host(gathered);
   bool differs = false;
   for (int s = 0; s < p; ++s) {
-    const HostMatrix x = host(message(rows, c, s, 1));
+    const HostMatrix x = host(message(space, rows, c, s, 1));
     const auto bound = int8_bounds(x);
     for (std::size_t j = 0; j < c; ++j)
       for (std::size_t i = 0; i < rows; ++i) {
@@ -81,21 +89,24 @@ TEST(CompressedCollectives, AllGatherKeepsOwnBlockAndBoundsOthers) {
   EXPECT_EQ(differs, p > 1);
 }
 
-TEST(CompressedCollectives, ReduceScatterSumsWithinBound) {
+TYPED_TEST(CompressedCollectives, ReduceScatterSumsWithinBound) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size(), r = comm->rank();
   const std::size_t rows = 4, c = 3;
   phantom::CompressedReduceScatter<double, Space> scatter(compression(CompressionMethod::int8),
-                                                          "test.scatter");
-  M out("out", rows, c);
+                                                          "test.scatter", space);
+  M<Space> out("out", rows, c);
   comm->reset_stats();
-  scatter.run(*comm, message(rows, p * c, r, 2), out);
+  scatter.run(*comm, message(space, rows, p * c, r, 2), out);
   EXPECT_EQ(comm->stats().total_bytes(), double((p - 1) * c * (rows + 8)));
   EXPECT_EQ(comm->stats()[phantom::Collective::alltoall].calls, p > 1 ? 1u : 0u);
   HostMatrix exact(rows, c);
   std::vector<double> bound(c, 0.0);
   for (int s = 0; s < p; ++s) {
-    const HostMatrix block = host(phantom::columns(message(rows, p * c, s, 2), r * c, (r + 1) * c));
+    const HostMatrix block =
+        host(phantom::columns(message(space, rows, p * c, s, 2), r * c, (r + 1) * c));
     const auto b = int8_bounds(block);
     for (std::size_t j = 0; j < c; ++j) {
       if (s != r) bound[j] += b[j];
@@ -109,17 +120,19 @@ TEST(CompressedCollectives, ReduceScatterSumsWithinBound) {
 }
 
 // Every rank ends with the same matrix (its own block decoded too), close to the sum.
-TEST(CompressedCollectives, AllReduceIsReplicatedAndClose) {
+TYPED_TEST(CompressedCollectives, AllReduceIsReplicatedAndClose) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size(), r = comm->rank();
   const std::size_t rows = 4, n = 12;
   for (auto method : {CompressionMethod::int8, CompressionMethod::bf16, CompressionMethod::topk}) {
     auto cfg = compression(method);
     cfg.topk_fraction = 0.5;
-    phantom::CompressedAllReduce<double, Space> allreduce(cfg, "test.allreduce");
-    M out("out", rows, n);
+    phantom::CompressedAllReduce<double, Space> allreduce(cfg, "test.allreduce", space);
+    M<Space> out("out", rows, n);
     comm->reset_stats();
-    allreduce.run(*comm, message(rows, n, r, 3), out);
+    allreduce.run(*comm, message(space, rows, n, r, 3), out);
     EXPECT_EQ(comm->stats().total_bytes(),
               2.0 * (p - 1) * phantom::compressed_bytes(cfg, rows, n / p, sizeof(double)));
     const HostMatrix got = host(out);
@@ -128,7 +141,7 @@ TEST(CompressedCollectives, AllReduceIsReplicatedAndClose) {
     if (method == CompressionMethod::topk) continue;  // TopK is not close, only sparse
     HostMatrix exact(rows, n);
     for (int s = 0; s < p; ++s) {
-      const HostMatrix x = host(message(rows, n, s, 3));
+      const HostMatrix x = host(message(space, rows, n, s, 3));
       for (std::size_t i = 0; i < exact.a.size(); ++i) exact.a[i] += x.a[i];
     }
     EXPECT_LE(relative_difference(got, exact), 0.05) << phantom::to_string(method);
@@ -152,35 +165,42 @@ struct Result {
   std::vector<std::pair<std::string, HostMatrix>> grads;
 };
 
-Result run(phantom::Communicator& comm, const phantom::NetworkConfig& cfg, int steps = 1) {
-  phantom::DistributedFFN<double, Space> net(comm, cfg);
+template <class Space>
+Result run(const Space& space, phantom::Communicator& comm, const phantom::NetworkConfig& cfg,
+           int steps = 1) {
+  phantom::DistributedFFN<double, Space> net(comm, cfg, space);
   net.initialize(5);
   phantom::OptimizerConfig oc;
   oc.learning_rate = 0.05;
-  phantom::Optimizer<double, Space> opt(oc);
+  phantom::Optimizer<double, Space> opt(oc, space);
   for (int t = 0; t + 1 < steps; ++t) {
-    const Batch b(40 + t);
+    const Batch<Space> b(space, 40 + t);
     net.train_step(b.x, b.t, phantom::Loss::mse, opt);
   }
-  const Batch batch(6);
+  const Batch<Space> batch(space, 6);
   Result r;
   r.y = to_host(phantom::flatten(net.forward(batch.x)), kBatch, 3);
-  forward_backward(net, batch);
+  forward_backward(space, net, batch);
   for (const auto& prm : net.parameters()) r.grads.emplace_back(prm.name, grad_of(prm));
   return r;
 }
 
+template <class Space>
+class CompressedNetworks : public ::testing::Test {};
+TYPED_TEST_SUITE(CompressedNetworks, ExecutionSpaces, SpaceName);
+
 // TopK keeping every value sends the messages whole: the same network as
 // without compression (sums may add in another order: 1e-12).
-TEST(CompressedNetworks, TopKFullFractionEqualsUncompressed) {
+TYPED_TEST(CompressedNetworks, TopKFullFractionEqualsUncompressed) {
+  const TypeParam space;
   auto comm = phantom::make_world_communicator();
   for (auto s : {Strategy::tp, Strategy::megatron})
     for (bool feedback : {false, true}) {
       auto c = compression(CompressionMethod::topk);
       c.topk_fraction = 1.0;
       c.error_feedback = feedback;
-      const Result a = run(*comm, compressed(s, c), 3);
-      const Result b = run(*comm, compressed(s, compression(CompressionMethod::none)), 3);
+      const Result a = run(space, *comm, compressed(s, c), 3);
+      const Result b = run(space, *comm, compressed(s, compression(CompressionMethod::none)), 3);
       EXPECT_LE(relative_difference(a.y, b.y), 1e-12) << phantom::to_string(s);
       ASSERT_EQ(a.grads.size(), b.grads.size());
       for (std::size_t i = 0; i < a.grads.size(); ++i)
@@ -190,13 +210,14 @@ TEST(CompressedNetworks, TopKFullFractionEqualsUncompressed) {
 }
 
 // Lossy compressors change the network's output, but only a little.
-TEST(CompressedNetworks, QuantizedNetworksStayClose) {
+TYPED_TEST(CompressedNetworks, QuantizedNetworksStayClose) {
+  const TypeParam space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size();
   for (auto s : {Strategy::tp, Strategy::megatron})
     for (auto m : {CompressionMethod::int8, CompressionMethod::fp16, CompressionMethod::bf16}) {
-      const Result a = run(*comm, compressed(s, compression(m)));
-      const Result b = run(*comm, compressed(s, compression(CompressionMethod::none)));
+      const Result a = run(space, *comm, compressed(s, compression(m)));
+      const Result b = run(space, *comm, compressed(s, compression(CompressionMethod::none)));
       const double d = relative_difference(a.y, b.y);
       EXPECT_LE(d, 0.02) << phantom::to_string(s) << " " << phantom::to_string(m);
       if (p > 1)
@@ -247,16 +268,16 @@ double expected_step_bytes(const phantom::NetworkConfig& cfg, int p, std::size_t
   return total;
 }
 
-template <class Scalar>
-void check_counters(phantom::Communicator& comm, const phantom::NetworkConfig& cfg,
-                    const std::string& what) {
-  phantom::DistributedFFN<Scalar, Space> net(comm, cfg);
+template <class Scalar, class Space>
+void check_counters(const Space& space, phantom::Communicator& comm,
+                    const phantom::NetworkConfig& cfg, const std::string& what) {
+  phantom::DistributedFFN<Scalar, Space> net(comm, cfg, space);
   net.initialize(3);
   phantom::OptimizerConfig oc;
-  phantom::Optimizer<Scalar, Space> opt(oc);
+  phantom::Optimizer<Scalar, Space> opt(oc, space);
   phantom::Matrix<Scalar, Space> x("x", kBatch, 5), t("t", kBatch, 3);
-  phantom::fill_uniform<Space>(x, 9, 1, 1.0);
-  phantom::fill_uniform<Space>(t, 9, 2, 1.0);
+  phantom::fill_uniform(space, x, 9, 1, 1.0);
+  phantom::fill_uniform(space, t, 9, 2, 1.0);
   for (int step = 0; step < 2; ++step) {  // the second step too (error feedback state)
     comm.reset_stats();
     net.train_step(x, t, phantom::Loss::mse, opt);
@@ -267,7 +288,8 @@ void check_counters(phantom::Communicator& comm, const phantom::NetworkConfig& c
   }
 }
 
-TEST(CompressedNetworks, ByteCountersEqualCompressedSizes) {
+TYPED_TEST(CompressedNetworks, ByteCountersEqualCompressedSizes) {
+  const TypeParam space;
   auto comm = phantom::make_world_communicator();
   using CM = phantom::CompressedMessages;
   for (auto s : {Strategy::tp, Strategy::megatron})
@@ -288,14 +310,16 @@ TEST(CompressedNetworks, ByteCountersEqualCompressedSizes) {
           const std::string what = std::string(phantom::to_string(s)) + " " +
                                    phantom::to_string(m) + " " + phantom::to_string(which) +
                                    " from layer " + std::to_string(first);
-          check_counters<float>(*comm, cfg, what + " float");
-          check_counters<double>(*comm, cfg, what + " double");
+          check_counters<float>(space, *comm, cfg, what + " float");
+          check_counters<double>(space, *comm, cfg, what + " double");
         }
 }
 
 // After training, every value that megatron replicates (row-parallel biases,
 // autoencoder decoders) is still bitwise the same on every rank.
-TEST(CompressedNetworks, ReplicatedParametersStayIdentical) {
+TYPED_TEST(CompressedNetworks, ReplicatedParametersStayIdentical) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   for (auto m : {CompressionMethod::int4, CompressionMethod::topk, CompressionMethod::ae}) {
     auto c = compression(m);
@@ -303,13 +327,13 @@ TEST(CompressedNetworks, ReplicatedParametersStayIdentical) {
     c.error_feedback = m == CompressionMethod::topk;
     c.ae_dim = 4;
     if (m == CompressionMethod::ae) c.messages = phantom::CompressedMessages::forward;
-    phantom::DistributedFFN<double, Space> net(*comm, compressed(Strategy::megatron, c));
+    phantom::DistributedFFN<double, Space> net(*comm, compressed(Strategy::megatron, c), space);
     net.initialize(2);
     phantom::OptimizerConfig oc;
     oc.kind = phantom::OptimizerKind::adam;
-    phantom::Optimizer<double, Space> opt(oc);
+    phantom::Optimizer<double, Space> opt(oc, space);
     for (int t = 0; t < 5; ++t) {
-      const Batch b(70 + t);
+      const Batch<Space> b(space, 70 + t);
       net.train_step(b.x, b.t, phantom::Loss::mse, opt);
     }
     std::size_t replicated = 0;
@@ -327,20 +351,22 @@ TEST(CompressedNetworks, ReplicatedParametersStayIdentical) {
 // Gradients of a megatron network with autoencoders, by central differences
 // in double: the encoders (one per rank), the decoders (replicated) and the
 // weights before them, which the gradient reaches through the autoencoder.
-TEST(CompressedNetworks, AutoencoderGradientsMatchFiniteDifferences) {
+TYPED_TEST(CompressedNetworks, AutoencoderGradientsMatchFiniteDifferences) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size(), r = comm->rank();
   auto c = compression(CompressionMethod::ae);
   c.ae_dim = 3;
   c.messages = phantom::CompressedMessages::forward;
-  phantom::DistributedFFN<double, Space> net(*comm, compressed(Strategy::megatron, c, 2));
+  phantom::DistributedFFN<double, Space> net(*comm, compressed(Strategy::megatron, c, 2), space);
   net.initialize(12);
-  const Batch batch(13);
-  M dy("dy", kBatch, 3);
+  const Batch<Space> batch(space, 13);
+  M<Space> dy("dy", kBatch, 3);
   auto loss = [&] {
-    return phantom::loss_and_gradient<Space>(phantom::Loss::mse, net.forward(batch.x), batch.t, dy);
+    return phantom::loss_and_gradient(space, phantom::Loss::mse, net.forward(batch.x), batch.t, dy);
   };
-  forward_backward(net, batch);
+  forward_backward(space, net, batch);
   const auto params = net.parameters();
   std::vector<HostMatrix> grads;
   for (const auto& prm : params) grads.push_back(grad_of(prm));
@@ -379,7 +405,8 @@ TEST(CompressedNetworks, AutoencoderGradientsMatchFiniteDifferences) {
   EXPECT_GT(checked, 10u);
 }
 
-TEST(CompressedNetworks, ClearConfigurationErrors) {
+TYPED_TEST(CompressedNetworks, ClearConfigurationErrors) {
+  const TypeParam space;
   const int p = world_size();
   auto error = [&](Strategy s, const phantom::CompressionConfig& c, std::size_t depth = 4) {
     try {
@@ -415,7 +442,8 @@ TEST(CompressedNetworks, ClearConfigurationErrors) {
             "compressed");
   // The layers themselves refuse what they cannot do.
   auto comm = phantom::make_world_communicator();
-  EXPECT_THROW(phantom::TensorParallelLayer<double>(*comm, 12, phantom::Activation::relu, 1, ae),
+  EXPECT_THROW((phantom::TensorParallelLayer<double, TypeParam>(
+                   *comm, 12, phantom::Activation::relu, 1, ae, space)),
                phantom::InvalidArgument);
 }
 

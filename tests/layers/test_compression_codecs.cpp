@@ -1,7 +1,10 @@
 // The compressors on one process (no communicator): fp16/bf16 rounding,
 // quantization error bounds and bit packing, TopK selection and error
 // feedback, the autoencoder's gradients by finite differences, compressed
-// sizes against hand-computed figures, and configuration errors.
+// sizes against hand-computed figures, and configuration errors. The
+// compressors run on every execution space Kokkos enables; the scalar
+// conversions, the size formulas and the configuration checks, which touch no
+// view, are plain tests.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "backends.hpp"
 #include "phantom/compress/autoencoder.hpp"
 #include "phantom/compress/compression_config.hpp"
 #include "phantom/compress/float16.hpp"
@@ -18,22 +22,23 @@
 
 namespace {
 
-using Space = phantom::DefaultSpace;
 using phantom::CompressionMethod;
-template <class S>
+template <class S, class Space>
 using M = phantom::Matrix<S, Space>;
+template <class Space>
 using Bytes = Kokkos::View<unsigned char*, Space>;
 
-template <class S>
-std::vector<S> host(const M<S>& m) {
+template <class S, class Space>
+std::vector<S> host(const M<S, Space>& m) {
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), m);
   return std::vector<S>(h.data(), h.data() + h.size());
 }
 
-template <class S>
-M<S> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed, double bound = 1.0) {
-  M<S> m("m", rows, cols);
-  phantom::fill_uniform<Space>(m, seed, 3, bound);
+template <class S, class Space>
+M<S, Space> random_matrix(const Space& space, std::size_t rows, std::size_t cols,
+                          std::uint64_t seed, double bound = 1.0) {
+  M<S, Space> m("m", rows, cols);
+  phantom::fill_uniform(space, m, seed, 3, bound);
   return m;
 }
 
@@ -103,16 +108,16 @@ TEST(Float16, RoundsToNearest) {
 
 // --- quantization --------------------------------------------------------------
 
-template <class S>
-void check_quantization_bound(CompressionMethod method, std::size_t rows) {
+template <class S, class Space>
+void check_quantization_bound(const Space& space, CompressionMethod method, std::size_t rows) {
   const std::size_t cols = 6;
-  M<S> x = random_matrix<S>(rows, cols, 7 + rows, 3.0);
+  M<S, Space> x = random_matrix<S>(space, rows, cols, 7 + rows, 3.0);
   Kokkos::deep_copy(Kokkos::subview(x, Kokkos::ALL, 2), S(0));  // an all-zero column
   const auto c = config(method);
-  Bytes b("b", phantom::compressed_bytes(c, rows, cols, sizeof(S)));
-  phantom::quantize(method, x, b);
-  M<S> y("y", rows, cols);
-  phantom::dequantize(method, b, y, false);
+  Bytes<Space> b("b", phantom::compressed_bytes(c, rows, cols, sizeof(S)));
+  phantom::quantize(space, method, x, b);
+  M<S, Space> y("y", rows, cols);
+  phantom::dequantize(space, method, b, y, false);
   const auto hx = host(x), hy = host(y);
   const int bits = phantom::quantization_bits(method);
   const double eps = std::numeric_limits<S>::epsilon();
@@ -140,29 +145,36 @@ void check_quantization_bound(CompressionMethod method, std::size_t rows) {
     EXPECT_TRUE(changed) << phantom::to_string(method) << " changed nothing";
   }
   // accumulate adds the decoded message
-  M<S> z("z", rows, cols);
+  M<S, Space> z("z", rows, cols);
   Kokkos::deep_copy(z, S(1));
-  phantom::dequantize(method, b, z, true);
+  phantom::dequantize(space, method, b, z, true);
   const auto hz = host(z);
   for (std::size_t i = 0; i < hz.size(); ++i) EXPECT_EQ(hz[i], S(1) + hy[i]);
 }
 
-TEST(Quantize, ErrorWithinBoundForEveryWidth) {
+template <class Space>
+class Quantize : public ::testing::Test {};
+TYPED_TEST_SUITE(Quantize, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(Quantize, ErrorWithinBoundForEveryWidth) {
+  const TypeParam space;
   for (auto m : {CompressionMethod::int8, CompressionMethod::int4, CompressionMethod::int2,
                  CompressionMethod::fp16, CompressionMethod::bf16})
     for (std::size_t rows : {1, 3, 7, 64}) {  // odd rows: codes that do not fill their last byte
-      check_quantization_bound<float>(m, rows);
-      check_quantization_bound<double>(m, rows);
+      check_quantization_bound<float>(space, m, rows);
+      check_quantization_bound<double>(space, m, rows);
     }
 }
 
 // Values on the quantization grid (q s / L, every code used) come back exactly:
 // the bit packing loses nothing.
-TEST(Quantize, PackingRoundTripsEveryCode) {
+TYPED_TEST(Quantize, PackingRoundTripsEveryCode) {
+  using Space = TypeParam;
+  const Space space;
   for (auto m : {CompressionMethod::int8, CompressionMethod::int4, CompressionMethod::int2}) {
     const int levels = (1 << (phantom::quantization_bits(m) - 1)) - 1;
     const std::size_t rows = 2 * levels + 3, cols = 3;  // every code, then a few more
-    M<double> x("x", rows, cols);
+    M<double, Space> x("x", rows, cols);
     auto h = Kokkos::create_mirror_view(x);
     for (std::size_t j = 0; j < cols; ++j) {
       const double step = std::ldexp(1.0, -int(j));  // scale L step / L is exact
@@ -172,36 +184,44 @@ TEST(Quantize, PackingRoundTripsEveryCode) {
       }
     }
     Kokkos::deep_copy(x, h);
-    Bytes b("b", phantom::compressed_bytes(config(m), rows, cols, sizeof(double)));
-    phantom::quantize(m, x, b);
-    M<double> y("y", rows, cols);
-    phantom::dequantize(m, b, y, false);
+    Bytes<Space> b("b", phantom::compressed_bytes(config(m), rows, cols, sizeof(double)));
+    phantom::quantize(space, m, x, b);
+    M<double, Space> y("y", rows, cols);
+    phantom::dequantize(space, m, b, y, false);
     EXPECT_EQ(host(y), host(x)) << phantom::to_string(m);
   }
 }
 
 // --- TopK -----------------------------------------------------------------------
 
-TEST(TopK, FullFractionIsExact) {
-  const M<double> x = random_matrix<double>(5, 4, 11);
+template <class Space>
+class TopK : public ::testing::Test {};
+TYPED_TEST_SUITE(TopK, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(TopK, FullFractionIsExact) {
+  using Space = TypeParam;
+  const Space space;
+  const M<double, Space> x = random_matrix<double>(space, 5, 4, 11);
   phantom::TopK<double> t(1.0, false);
-  Bytes b("b", t.bytes(5, 4));
-  t.encode(x, b);
-  M<double> y("y", 5, 4);
-  t.decode(b, y, false);
+  Bytes<Space> b("b", t.bytes(5, 4));
+  t.encode(space, x, b);
+  M<double, Space> y("y", 5, 4);
+  t.decode(space, b, y, false);
   EXPECT_EQ(host(y), host(x));
 }
 
-TEST(TopK, KeepsTheLargestMagnitudes) {
+TYPED_TEST(TopK, KeepsTheLargestMagnitudes) {
+  using Space = TypeParam;
+  const Space space;
   const std::size_t rows = 6, cols = 5, n = rows * cols;
-  const M<double> x = random_matrix<double>(rows, cols, 12);
+  const M<double, Space> x = random_matrix<double>(space, rows, cols, 12);
   phantom::TopK<double> t(0.2, false);
   EXPECT_EQ(t.count(rows, cols), 6u);
-  Bytes b("b", t.bytes(rows, cols));
-  t.encode(x, b);
-  M<double> y("y", rows, cols);
+  Bytes<Space> b("b", t.bytes(rows, cols));
+  t.encode(space, x, b);
+  M<double, Space> y("y", rows, cols);
   Kokkos::deep_copy(y, 5.0);  // overwritten, not accumulated
-  t.decode(b, y, false);
+  t.decode(space, b, y, false);
   const auto hx = host(x), hy = host(y);
   std::vector<double> mags;
   for (double v : hx) mags.push_back(std::abs(v));
@@ -221,38 +241,42 @@ TEST(TopK, KeepsTheLargestMagnitudes) {
 }
 
 // Equal magnitudes: the lowest indices win, whatever the sign.
-TEST(TopK, TiesGoToTheLowerIndex) {
-  M<double> x("x", 4, 3);
+TYPED_TEST(TopK, TiesGoToTheLowerIndex) {
+  using Space = TypeParam;
+  const Space space;
+  M<double, Space> x("x", 4, 3);
   auto h = Kokkos::create_mirror_view(x);
   for (std::size_t i = 0; i < h.size(); ++i) h.data()[i] = i % 2 ? -1.0 : 1.0;
   h(3, 2) = 2.0;  // the largest, last
   Kokkos::deep_copy(x, h);
   phantom::TopK<double> t(0.25, false);  // K = 3
-  Bytes b("b", t.bytes(4, 3));
-  t.encode(x, b);
-  M<double> y("y", 4, 3);
-  t.decode(b, y, false);
+  Bytes<Space> b("b", t.bytes(4, 3));
+  t.encode(space, x, b);
+  M<double, Space> y("y", 4, 3);
+  t.decode(space, b, y, false);
   std::vector<double> expected(12, 0.0);
   expected[0] = 1.0;
   expected[1] = -1.0;
   expected[11] = 2.0;
   EXPECT_EQ(host(y), expected);
   Kokkos::deep_copy(x, std::nan(""));
-  EXPECT_THROW(t.encode(x, b), phantom::Error);
+  EXPECT_THROW(t.encode(space, x, b), phantom::Error);
 }
 
 // With error feedback nothing is lost: after a message x and enough zero
 // messages, the decoded messages add up to x exactly, and the remainder is
 // always what has not been sent yet.
-TEST(TopK, ErrorFeedbackCarriesTheRemainder) {
+TYPED_TEST(TopK, ErrorFeedbackCarriesTheRemainder) {
+  using Space = TypeParam;
+  const Space space;
   const std::size_t rows = 4, cols = 5, n = rows * cols;
-  const M<double> x = random_matrix<double>(rows, cols, 13);
-  const M<double> zero("zero", rows, cols);
+  const M<double, Space> x = random_matrix<double>(space, rows, cols, 13);
+  const M<double, Space> zero("zero", rows, cols);
   phantom::TopK<double> t(0.25, true);  // 5 of 20 per message
-  Bytes b("b", t.bytes(rows, cols));
-  M<double> sum("sum", rows, cols);
-  t.encode(x, b);
-  t.decode(b, sum, true);
+  Bytes<Space> b("b", t.bytes(rows, cols));
+  M<double, Space> sum("sum", rows, cols);
+  t.encode(space, x, b);
+  t.decode(space, b, sum, true);
   const auto hx = host(x);
   {
     const auto hs = host(sum);
@@ -262,18 +286,18 @@ TEST(TopK, ErrorFeedbackCarriesTheRemainder) {
     EXPECT_EQ(left, 15u);
   }
   for (int step = 0; step < 3; ++step) {
-    t.encode(zero, b);
-    t.decode(b, sum, true);
+    t.encode(space, zero, b);
+    t.decode(space, b, sum, true);
   }
   EXPECT_EQ(host(sum), hx);
   for (double r : t.remainder()) EXPECT_EQ(r, 0.0);
   // Without error feedback the dropped values are gone.
   phantom::TopK<double> plain(0.25, false);
-  M<double> once("once", rows, cols);
-  plain.encode(x, b);
-  plain.decode(b, once, true);
-  plain.encode(zero, b);
-  plain.decode(b, once, true);
+  M<double, Space> once("once", rows, cols);
+  plain.encode(space, x, b);
+  plain.decode(space, b, once, true);
+  plain.encode(space, zero, b);
+  plain.decode(space, b, once, true);
   EXPECT_NE(host(once), hx);
   EXPECT_TRUE(plain.remainder().empty());
 }
@@ -313,20 +337,26 @@ TEST(CompressedBytes, HandComputedSizes) {
 
 // The encoders write exactly compressed_bytes(): a guard byte after the
 // message is never touched.
-TEST(CompressedBytes, EncodersFillExactlyTheirSize) {
+template <class Space>
+class CompressedBytes : public ::testing::Test {};
+TYPED_TEST_SUITE(CompressedBytes, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(CompressedBytes, EncodersFillExactlyTheirSize) {
+  using Space = TypeParam;
+  const Space space;
   for (auto m : {CompressionMethod::int8, CompressionMethod::int4, CompressionMethod::int2,
                  CompressionMethod::fp16, CompressionMethod::bf16, CompressionMethod::topk}) {
     auto c = config(m);
     c.topk_fraction = 0.3;
     const std::size_t rows = 5, cols = 3, size = phantom::compressed_bytes(c, rows, cols, 4);
-    Bytes b("b", size + 1);
+    Bytes<Space> b("b", size + 1);
     Kokkos::deep_copy(b, 0xAB);
-    const M<float> x = random_matrix<float>(rows, cols, 21);
+    const M<float, Space> x = random_matrix<float>(space, rows, cols, 21);
     const auto msg = Kokkos::subview(b, Kokkos::make_pair(std::size_t(0), size));
     if (m == CompressionMethod::topk)
-      phantom::TopK<float>(0.3, false).encode(x, msg);
+      phantom::TopK<float>(0.3, false).encode(space, x, msg);
     else
-      phantom::quantize(m, x, msg);
+      phantom::quantize(space, m, x, msg);
     auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), b);
     EXPECT_EQ(h(size), 0xAB) << phantom::to_string(m);
   }
@@ -335,14 +365,21 @@ TEST(CompressedBytes, EncodersFillExactlyTheirSize) {
 // --- autoencoder ----------------------------------------------------------------
 
 // L = sum(w .* decode(encode(x))): dL/dy = w. Finite differences in double.
-TEST(Autoencoder, GradientsMatchFiniteDifferences) {
+template <class Space>
+class Autoencoder : public ::testing::Test {};
+TYPED_TEST_SUITE(Autoencoder, phantom_test::ExecutionSpaces, phantom_test::SpaceName);
+
+TYPED_TEST(Autoencoder, GradientsMatchFiniteDifferences) {
+  using Space = TypeParam;
+  const Space space;
   const std::size_t B = 3, n = 6, e = 2;
-  phantom::Autoencoder<double, Space> ae("layer_001", n, e, 0, 1);
+  phantom::Autoencoder<double, Space> ae("layer_001", n, e, 0, 1, space);
   ae.initialize(4, 1);
-  const M<double> x = random_matrix<double>(B, n, 31), w = random_matrix<double>(B, n, 32);
-  M<double> y("y", B, n);
+  const M<double, Space> x = random_matrix<double>(space, B, n, 31),
+                         w = random_matrix<double>(space, B, n, 32);
+  M<double, Space> y("y", B, n);
   auto loss = [&] {
-    const M<double> code = ae.encode(x);
+    const M<double, Space> code = ae.encode(x);
     ae.decode(code, y);
     double l = 0;
     const auto hy = host(y), hw = host(w);
@@ -350,9 +387,9 @@ TEST(Autoencoder, GradientsMatchFiniteDifferences) {
     return l;
   };
   loss();
-  M<double> h("h", B, e);
+  M<double, Space> h("h", B, e);
   Kokkos::deep_copy(h, ae.encode(x));
-  const std::vector<double> dx = host(M<double>(ae.backward(w, h, x)));
+  const std::vector<double> dx = host(M<double, Space>(ae.backward(w, h, x)));
   const auto params = ae.parameters();
   ASSERT_EQ(params.size(), 2u);
   EXPECT_EQ(params[0].name, "layer_001.ae_encoder");

@@ -1,6 +1,7 @@
 // Parameter, FLOP and byte accounting: the layers' figures equal the formulas
 // of docs/parallel-layers.md, and the communicator's byte counters over one
-// training step equal the layers' figures.
+// training step equal the layers' figures; for every strategy, on every
+// execution space.
 #include <gtest/gtest.h>
 
 #include "network_fixture.hpp"
@@ -9,17 +10,18 @@ namespace {
 
 using namespace phantom_test;
 
-class Accounting : public ::testing::TestWithParam<phantom::Strategy> {};
-
-TEST_P(Accounting, CountersEqualFormulas) {
+// The checks of one strategy on one execution space.
+template <class Space>
+void counters_equal_formulas(phantom::Strategy strategy) {
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size();
-  if (GetParam() == phantom::Strategy::dense && p != 1) GTEST_SKIP() << "dense runs on 1 rank";
-  const auto cfg = config(GetParam(), 2);
+  if (strategy == phantom::Strategy::dense && p != 1) GTEST_SKIP() << "dense runs on 1 rank";
+  const auto cfg = config(strategy, 2);
   const std::size_t n = cfg.shape.width, d = cfg.shape.depth, in = cfg.shape.input_dim,
                     out = cfg.shape.output_dim, k = cfg.ghost, m = n / p, B = kBatch;
   const double s = sizeof(double);
-  phantom::DistributedFFN<double, Space> net(*comm, cfg);
+  phantom::DistributedFFN<double, Space> net(*comm, cfg, space);
   net.initialize(1);
 
   // Hidden-layer bytes per rank and step (issue 4): pp 2(p-1)kB, tp 2(p-1)(n/p)B,
@@ -60,18 +62,29 @@ TEST_P(Accounting, CountersEqualFormulas) {
   EXPECT_DOUBLE_EQ(net.bytes_per_step(B), expected_bytes);
 
   phantom::OptimizerConfig oc;
-  phantom::Optimizer<double, Space> opt(oc);
-  const Batch batch(3);
+  phantom::Optimizer<double, Space> opt(oc, space);
+  const Batch<Space> batch(space, 3);
   comm->reset_stats();
   net.train_step(batch.x, batch.t, phantom::Loss::mse, opt);
   EXPECT_DOUBLE_EQ(comm->stats().total_bytes(), expected_bytes);
 }
 
-INSTANTIATE_TEST_SUITE_P(Strategies, Accounting,
-                         ::testing::Values(phantom::Strategy::dense, phantom::Strategy::pp,
-                                           phantom::Strategy::tp, phantom::Strategy::megatron),
-                         [](const auto& info) {
-                           return std::string(phantom::to_string(info.param));
-                         });
+// One test per strategy and execution space.
+template <class Space>
+class Accounting : public ::testing::Test {};
+TYPED_TEST_SUITE(Accounting, ExecutionSpaces, SpaceName);
+
+TYPED_TEST(Accounting, DenseCountersEqualFormulas) {
+  counters_equal_formulas<TypeParam>(phantom::Strategy::dense);
+}
+TYPED_TEST(Accounting, PpCountersEqualFormulas) {
+  counters_equal_formulas<TypeParam>(phantom::Strategy::pp);
+}
+TYPED_TEST(Accounting, TpCountersEqualFormulas) {
+  counters_equal_formulas<TypeParam>(phantom::Strategy::tp);
+}
+TYPED_TEST(Accounting, MegatronCountersEqualFormulas) {
+  counters_equal_formulas<TypeParam>(phantom::Strategy::megatron);
+}
 
 }  // namespace

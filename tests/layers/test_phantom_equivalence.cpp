@@ -1,6 +1,6 @@
 // A PP network equals the dense network whose hidden weights have block
 // (r, r) = W_r and block (r, s) = D_{r,s} C_s (SPEC.md): outputs, loss and
-// every gradient, at any rank count, in double.
+// every gradient, at any rank count, in double, on every execution space.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,15 +11,21 @@ namespace {
 
 using namespace phantom_test;
 
-TEST(PhantomEquivalence, MatchesDenseNetworkBuiltFromItsBlocks) {
+template <class Space>
+class PhantomEquivalence : public ::testing::Test {};
+TYPED_TEST_SUITE(PhantomEquivalence, ExecutionSpaces, SpaceName);
+
+TYPED_TEST(PhantomEquivalence, MatchesDenseNetworkBuiltFromItsBlocks) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const std::size_t p = comm->size(), r = comm->rank();
   const auto cfg = config(phantom::Strategy::pp);
   const std::size_t n = cfg.shape.width, m = n / p, k = cfg.ghost;
 
-  phantom::DistributedFFN<double, Space> pp(*comm, cfg);
+  phantom::DistributedFFN<double, Space> pp(*comm, cfg, space);
   pp.initialize(3);
-  phantom::SequentialFFN<double, Space> dense(cfg.shape, cfg.activation);
+  phantom::SequentialFFN<double, Space> dense(cfg.shape, cfg.activation, space);
 
   // Gather every rank's parameters and build the dense network from them.
   const auto params = pp.parameters();
@@ -62,12 +68,12 @@ TEST(PhantomEquivalence, MatchesDenseNetworkBuiltFromItsBlocks) {
     from_host(B, b.value);
   }
 
-  const Batch batch(9);
+  const Batch<Space> batch(space, 9);
   const HostMatrix y_pp = to_host(phantom::flatten(pp.forward(batch.x)), kBatch, 3);
   const HostMatrix y_dense = to_host(phantom::flatten(dense.forward(batch.x)), kBatch, 3);
   EXPECT_LE(relative_difference(y_pp, y_dense), 1e-12);
-  const double loss_pp = forward_backward(pp, batch);
-  const double loss_dense = forward_backward(dense, batch);
+  const double loss_pp = forward_backward(space, pp, batch);
+  const double loss_dense = forward_backward(space, dense, batch);
   EXPECT_LE(std::abs(loss_pp - loss_dense) / std::abs(loss_dense), 1e-12);
 
   // Every gradient this rank holds, against the dense gradient's blocks.

@@ -1,7 +1,8 @@
 // Finite-difference checks of the PP layer's gradients for W, b, C, D and x
 // at any rank count. The scalar checked is L = sum over ranks of
 // sum(w_r .* y_r), so dL/dy_r = w_r; a perturbation on one rank changes every
-// rank's output through the ghost exchange, and all ranks recompute L.
+// rank's output through the ghost exchange, and all ranks recompute L. On
+// every execution space.
 #include <gtest/gtest.h>
 
 #include "network_fixture.hpp"
@@ -16,15 +17,21 @@ double global_sum(double local) {
   return total;
 }
 
-TEST(PhantomGradients, FiniteDifferences) {
+template <class Space>
+class PhantomGradients : public ::testing::Test {};
+TYPED_TEST_SUITE(PhantomGradients, ExecutionSpaces, SpaceName);
+
+TYPED_TEST(PhantomGradients, FiniteDifferences) {
+  using Space = TypeParam;
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const int p = comm->size(), r = comm->rank();
   const std::size_t width = 12, k = 3, m = width / p, batch = 3;
-  phantom::PhantomLayer<double, Space> layer(*comm, width, k, phantom::Activation::tanh, 1);
+  phantom::PhantomLayer<double, Space> layer(*comm, width, k, phantom::Activation::tanh, 1, space);
   layer.initialize(4);
-  M x("x", batch, m), w("w", batch, m);
-  phantom::fill_uniform<Space>(x, 50 + r, 0, 1.0);
-  phantom::fill_uniform<Space>(w, 60 + r, 0, 1.0);
+  M<Space> x("x", batch, m), w("w", batch, m);
+  phantom::fill_uniform(space, x, 50 + r, 0, 1.0);
+  phantom::fill_uniform(space, w, 60 + r, 0, 1.0);
   const HostMatrix wh = to_host(phantom::flatten(w), batch, m);
 
   auto loss = [&] {
@@ -39,7 +46,7 @@ TEST(PhantomGradients, FiniteDifferences) {
   // Tensors to check: the four parameters and the input.
   struct Checked {
     std::string name;
-    phantom::Parameter<double, Space>::Flat value;
+    typename phantom::Parameter<double, Space>::Flat value;
     HostMatrix grad;
   };
   std::vector<Checked> checked;

@@ -1,7 +1,7 @@
 // tp and megatron networks hold the same global weights as the dense network
 // from the same seed at any rank count, so they must give the same outputs,
 // the same gradients (each rank's shard of them) and the same 20-step SGD loss
-// trajectory.
+// trajectory, on every execution space.
 #include <gtest/gtest.h>
 
 #include "network_fixture.hpp"
@@ -25,25 +25,27 @@ Slice slice_of(phantom::Strategy s, const std::string& name, std::size_t depth, 
   return Slice{r * m, 0};  // column-parallel and tp: output features [r m, (r+1) m)
 }
 
-class StrategyEquivalence : public ::testing::TestWithParam<phantom::Strategy> {};
-
-TEST_P(StrategyEquivalence, OutputsAndGradientsMatchDense) {
+// The checks of one strategy on one execution space. ASSERTs leave only the
+// check they are in.
+template <class Space>
+void outputs_and_gradients_match_dense(phantom::Strategy strategy) {
+  const Space space;
   auto comm = phantom::make_world_communicator();
   const std::size_t p = comm->size(), r = comm->rank();
-  const auto cfg = config(GetParam(), 4, phantom::Activation::gelu);
-  phantom::DistributedFFN<double, Space> net(*comm, cfg);
-  phantom::SequentialFFN<double, Space> dense(cfg.shape, cfg.activation);
+  const auto cfg = config(strategy, 4, phantom::Activation::gelu);
+  phantom::DistributedFFN<double, Space> net(*comm, cfg, space);
+  phantom::SequentialFFN<double, Space> dense(cfg.shape, cfg.activation, space);
   net.initialize(21);
   dense.initialize(21);
   EXPECT_EQ(net.global_parameter_count(), dense.parameter_count());
 
-  const Batch batch(5);
+  const Batch<Space> batch(space, 5);
   const HostMatrix y = to_host(phantom::flatten(net.forward(batch.x)), kBatch, 3);
   const HostMatrix y_dense = to_host(phantom::flatten(dense.forward(batch.x)), kBatch, 3);
   EXPECT_LE(relative_difference(y, y_dense), 1e-10);
 
-  const double loss = forward_backward(net, batch);
-  const double loss_dense = forward_backward(dense, batch);
+  const double loss = forward_backward(space, net, batch);
+  const double loss_dense = forward_backward(space, dense, batch);
   EXPECT_LE(std::abs(loss - loss_dense) / loss_dense, 1e-10);
 
   const std::size_t m = cfg.shape.width / p;
@@ -60,31 +62,46 @@ TEST_P(StrategyEquivalence, OutputsAndGradientsMatchDense) {
   }
 }
 
-TEST_P(StrategyEquivalence, TwentyStepSgdTrajectoryMatchesDense) {
+template <class Space>
+void twenty_step_sgd_trajectory_matches_dense(phantom::Strategy strategy) {
+  const Space space;
   auto comm = phantom::make_world_communicator();
-  const auto cfg = config(GetParam(), 2, phantom::Activation::relu);
-  phantom::DistributedFFN<double, Space> net(*comm, cfg);
-  phantom::SequentialFFN<double, Space> dense(cfg.shape, cfg.activation);
+  const auto cfg = config(strategy, 2, phantom::Activation::relu);
+  phantom::DistributedFFN<double, Space> net(*comm, cfg, space);
+  phantom::SequentialFFN<double, Space> dense(cfg.shape, cfg.activation, space);
   net.initialize(8);
   dense.initialize(8);
   phantom::OptimizerConfig oc;
   oc.learning_rate = 0.05;
   oc.momentum = 0.9;
-  phantom::Optimizer<double, Space> opt(oc), opt_dense(oc);
+  phantom::Optimizer<double, Space> opt(oc, space), opt_dense(oc, space);
   for (int step = 0; step < 20; ++step) {
-    const Batch batch(100 + step);
+    const Batch<Space> batch(space, 100 + step);
     const double a = net.train_step(batch.x, batch.t, phantom::Loss::mse, opt);
     const double b = dense.train_step(batch.x, batch.t, phantom::Loss::mse, opt_dense);
     EXPECT_LE(std::abs(a - b) / b, 1e-10) << "step " << step;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Strategies, StrategyEquivalence,
-                         ::testing::Values(phantom::Strategy::tp, phantom::Strategy::megatron),
-                         [](const auto& info) {
-                           return std::string(phantom::to_string(info.param));
-                         });
+// One test per strategy (tp, megatron) and execution space.
+template <class Space>
+class StrategyEquivalence : public ::testing::Test {};
+TYPED_TEST_SUITE(StrategyEquivalence, ExecutionSpaces, SpaceName);
 
+TYPED_TEST(StrategyEquivalence, TpOutputsAndGradientsMatchDense) {
+  outputs_and_gradients_match_dense<TypeParam>(phantom::Strategy::tp);
+}
+TYPED_TEST(StrategyEquivalence, MegatronOutputsAndGradientsMatchDense) {
+  outputs_and_gradients_match_dense<TypeParam>(phantom::Strategy::megatron);
+}
+TYPED_TEST(StrategyEquivalence, TpTwentyStepSgdTrajectoryMatchesDense) {
+  twenty_step_sgd_trajectory_matches_dense<TypeParam>(phantom::Strategy::tp);
+}
+TYPED_TEST(StrategyEquivalence, MegatronTwentyStepSgdTrajectoryMatchesDense) {
+  twenty_step_sgd_trajectory_matches_dense<TypeParam>(phantom::Strategy::megatron);
+}
+
+// Configuration checks only (no views, no kernels): one plain test.
 TEST(StrategyValidation, ClearErrors) {
   auto comm = phantom::make_world_communicator();
   const int p = comm->size();

@@ -124,67 +124,93 @@ Request run_issue(CommStats& stats, Collective c, double bytes, F&& start) {
   return Request(std::move(op), &stats, c);
 }
 
+// Host buffers: nothing to wait for.
+class HostOrder final : public ExecutionOrder {
+ public:
+  void fence(const std::string&) const override {}
+  void* native_stream() const override { return nullptr; }
+};
+
 }  // namespace
 
-void Communicator::allgather(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::allgather, size(), send, recv);
-  run_blocking(stats_, Collective::allgather,
-               logical_bytes(Collective::allgather, size(), send, recv),
-               [&] { do_allgather(send, recv); });
+const ExecutionOrder& ExecutionOrder::host() {
+  static const HostOrder order;
+  return order;
 }
 
-void Communicator::reduce_scatter(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::reduce_scatter, size(), send, recv);
-  run_blocking(stats_, Collective::reduce_scatter,
-               logical_bytes(Collective::reduce_scatter, size(), send, recv),
-               [&] { do_reduce_scatter(send, recv); });
+void Communicator::order_after_producer(const ExecutionOrder& order, Collective c) {
+  order.fence(op_name(c) + ": wait for the producer of the send buffer");
 }
 
-void Communicator::allreduce(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::allreduce, size(), send, recv);
-  run_blocking(stats_, Collective::allreduce,
-               logical_bytes(Collective::allreduce, size(), send, recv),
-               [&] { do_allreduce(send, recv); });
+// Checks, orders after the caller's instance, runs the backend hook and counts.
+void Communicator::run_collective(Collective c, const ExecutionOrder& order,
+                                  const ConstBuffer& send, const Buffer& recv, BlockingHook hook) {
+  check_blocks(c, size(), send, recv);
+  run_blocking(stats_, c, logical_bytes(c, size(), send, recv), [&] {
+    order_after_producer(order, c);
+    (this->*hook)(order, send, recv);
+  });
 }
 
-void Communicator::alltoall(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::alltoall, size(), send, recv);
-  run_blocking(stats_, Collective::alltoall,
-               logical_bytes(Collective::alltoall, size(), send, recv),
-               [&] { do_alltoall(send, recv); });
+Request Communicator::start_collective(Collective c, const ExecutionOrder& order,
+                                       const ConstBuffer& send, const Buffer& recv,
+                                       StartHook hook) {
+  check_blocks(c, size(), send, recv);
+  return run_issue(stats_, c, logical_bytes(c, size(), send, recv), [&] {
+    order_after_producer(order, c);
+    return (this->*hook)(order, send, recv);
+  });
 }
 
-void Communicator::broadcast(const Buffer& buffer, int root) {
+void Communicator::allgather(const ExecutionOrder& order, const ConstBuffer& send,
+                             const Buffer& recv) {
+  run_collective(Collective::allgather, order, send, recv, &Communicator::do_allgather);
+}
+
+void Communicator::reduce_scatter(const ExecutionOrder& order, const ConstBuffer& send,
+                                  const Buffer& recv) {
+  run_collective(Collective::reduce_scatter, order, send, recv, &Communicator::do_reduce_scatter);
+}
+
+void Communicator::allreduce(const ExecutionOrder& order, const ConstBuffer& send,
+                             const Buffer& recv) {
+  run_collective(Collective::allreduce, order, send, recv, &Communicator::do_allreduce);
+}
+
+void Communicator::alltoall(const ExecutionOrder& order, const ConstBuffer& send,
+                            const Buffer& recv) {
+  run_collective(Collective::alltoall, order, send, recv, &Communicator::do_alltoall);
+}
+
+void Communicator::broadcast(const ExecutionOrder& order, const Buffer& buffer, int root) {
   // The root is not checked here: the backend reports a bad one in its own words.
   require_data(Collective::broadcast, buffer.data, buffer.count, "buffer");
   const double bytes =
       ring_bytes(Collective::broadcast, buffer.count, size_of(buffer.type), size(), rank() == root);
-  run_blocking(stats_, Collective::broadcast, bytes, [&] { do_broadcast(buffer, root); });
+  run_blocking(stats_, Collective::broadcast, bytes, [&] {
+    order_after_producer(order, Collective::broadcast);
+    do_broadcast(order, buffer, root);
+  });
 }
 
 void Communicator::barrier() {
   run_blocking(stats_, Collective::barrier, 0.0, [&] { do_barrier(); });
 }
 
-Request Communicator::iallgather(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::allgather, size(), send, recv);
-  return run_issue(stats_, Collective::allgather,
-                   logical_bytes(Collective::allgather, size(), send, recv),
-                   [&] { return start_allgather(send, recv); });
+Request Communicator::iallgather(const ExecutionOrder& order, const ConstBuffer& send,
+                                 const Buffer& recv) {
+  return start_collective(Collective::allgather, order, send, recv, &Communicator::start_allgather);
 }
 
-Request Communicator::ireduce_scatter(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::reduce_scatter, size(), send, recv);
-  return run_issue(stats_, Collective::reduce_scatter,
-                   logical_bytes(Collective::reduce_scatter, size(), send, recv),
-                   [&] { return start_reduce_scatter(send, recv); });
+Request Communicator::ireduce_scatter(const ExecutionOrder& order, const ConstBuffer& send,
+                                      const Buffer& recv) {
+  return start_collective(Collective::reduce_scatter, order, send, recv,
+                          &Communicator::start_reduce_scatter);
 }
 
-Request Communicator::iallreduce(const ConstBuffer& send, const Buffer& recv) {
-  check_blocks(Collective::allreduce, size(), send, recv);
-  return run_issue(stats_, Collective::allreduce,
-                   logical_bytes(Collective::allreduce, size(), send, recv),
-                   [&] { return start_allreduce(send, recv); });
+Request Communicator::iallreduce(const ExecutionOrder& order, const ConstBuffer& send,
+                                 const Buffer& recv) {
+  return start_collective(Collective::allreduce, order, send, recv, &Communicator::start_allreduce);
 }
 
 }  // namespace phantom

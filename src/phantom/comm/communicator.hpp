@@ -12,6 +12,11 @@
 //    memory space, any rank). A view is taken as its span in memory order: for a
 //    (batch x features) LayoutLeft matrix the block of one rank is a contiguous
 //    range of columns, so gathered or scattered blocks line up end to end.
+//    Their first argument is the execution-space instance that produces send
+//    and consumes recv (default: the views' default instance); the collective is
+//    ordered after the work already enqueued on it, and wait() (or the return
+//    of a blocking form) orders the instance's later work after the collective
+//    (execution_order.hpp).
 //
 // Collectives (p = size(), blocks in rank order):
 //   allgather:      send c values, recv p c (block r from rank r)
@@ -31,6 +36,7 @@
 
 #include "phantom/comm/buffer.hpp"
 #include "phantom/comm/comm_stats.hpp"
+#include "phantom/comm/execution_order.hpp"
 #include "phantom/comm/request.hpp"
 #include "phantom/core/error.hpp"
 
@@ -113,6 +119,18 @@ template <class A, class B>
 using enable_if_views =
     std::enable_if_t<Kokkos::is_view<A>::value && Kokkos::is_view<B>::value, int>;
 
+template <class E, class A, class B>
+using enable_if_instance_views =
+    std::enable_if_t<Kokkos::is_execution_space<E>::value && Kokkos::is_view<A>::value &&
+                         Kokkos::is_view<B>::value,
+                     int>;
+
+// The default instance of the execution space a view's memory belongs to.
+template <class View>
+typename View::execution_space default_instance() {
+  return typename View::execution_space();
+}
+
 template <class A, class B>
 constexpr void require_same_scalar() {
   static_assert(std::is_same_v<typename A::non_const_value_type, typename B::non_const_value_type>,
@@ -137,62 +155,129 @@ class Communicator {
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
 
   // --- Type-erased operations on raw buffers --------------------------------
-  void allgather(const ConstBuffer& send, const Buffer& recv);
-  void reduce_scatter(const ConstBuffer& send, const Buffer& recv);
-  void allreduce(const ConstBuffer& send, const Buffer& recv);
-  void alltoall(const ConstBuffer& send, const Buffer& recv);
-  void broadcast(const Buffer& buffer, int root);
+  // order: the caller's instance (ExecutionOrder::host() for buffers already
+  // complete on the host, what the forms without it assume).
+  void allgather(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  void reduce_scatter(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  void allreduce(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  void alltoall(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  void broadcast(const ExecutionOrder& order, const Buffer& buffer, int root);
+  Request iallgather(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  Request ireduce_scatter(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  Request iallreduce(const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv);
+  void allgather(const ConstBuffer& send, const Buffer& recv) {
+    allgather(ExecutionOrder::host(), send, recv);
+  }
+  void reduce_scatter(const ConstBuffer& send, const Buffer& recv) {
+    reduce_scatter(ExecutionOrder::host(), send, recv);
+  }
+  void allreduce(const ConstBuffer& send, const Buffer& recv) {
+    allreduce(ExecutionOrder::host(), send, recv);
+  }
+  void alltoall(const ConstBuffer& send, const Buffer& recv) {
+    alltoall(ExecutionOrder::host(), send, recv);
+  }
+  void broadcast(const Buffer& buffer, int root) {
+    broadcast(ExecutionOrder::host(), buffer, root);
+  }
   void barrier();
-  Request iallgather(const ConstBuffer& send, const Buffer& recv);
-  Request ireduce_scatter(const ConstBuffer& send, const Buffer& recv);
-  Request iallreduce(const ConstBuffer& send, const Buffer& recv);
+  Request iallgather(const ConstBuffer& send, const Buffer& recv) {
+    return iallgather(ExecutionOrder::host(), send, recv);
+  }
+  Request ireduce_scatter(const ConstBuffer& send, const Buffer& recv) {
+    return ireduce_scatter(ExecutionOrder::host(), send, recv);
+  }
+  Request iallreduce(const ConstBuffer& send, const Buffer& recv) {
+    return iallreduce(ExecutionOrder::host(), send, recv);
+  }
 
   // --- Front-ends over contiguous Kokkos Views --------------------------------
+  // comm.allgather(space, send, recv): ordered with the instance space;
+  // comm.allgather(send, recv): with the views' default instance.
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  void allgather(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    allgather(InstanceOrder<E>(space), detail::const_buffer(send, Collective::allgather, "send"),
+              detail::mutable_buffer(recv, Collective::allgather, "recv"));
+  }
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  void reduce_scatter(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    reduce_scatter(InstanceOrder<E>(space),
+                   detail::const_buffer(send, Collective::reduce_scatter, "send"),
+                   detail::mutable_buffer(recv, Collective::reduce_scatter, "recv"));
+  }
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  void allreduce(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    allreduce(InstanceOrder<E>(space), detail::const_buffer(send, Collective::allreduce, "send"),
+              detail::mutable_buffer(recv, Collective::allreduce, "recv"));
+  }
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  void alltoall(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    alltoall(InstanceOrder<E>(space), detail::const_buffer(send, Collective::alltoall, "send"),
+             detail::mutable_buffer(recv, Collective::alltoall, "recv"));
+  }
+  template <
+      class E, class V,
+      std::enable_if_t<Kokkos::is_execution_space<E>::value && Kokkos::is_view<V>::value, int> = 0>
+  void broadcast(const E& space, const V& buffer, int root) {
+    broadcast(InstanceOrder<E>(space),
+              detail::mutable_buffer(buffer, Collective::broadcast, "buffer"), root);
+  }
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  Request iallgather(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    return iallgather(InstanceOrder<E>(space),
+                      detail::const_buffer(send, Collective::allgather, "send"),
+                      detail::mutable_buffer(recv, Collective::allgather, "recv"));
+  }
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  Request ireduce_scatter(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    return ireduce_scatter(InstanceOrder<E>(space),
+                           detail::const_buffer(send, Collective::reduce_scatter, "send"),
+                           detail::mutable_buffer(recv, Collective::reduce_scatter, "recv"));
+  }
+  template <class E, class S, class R, detail::enable_if_instance_views<E, S, R> = 0>
+  Request iallreduce(const E& space, const S& send, const R& recv) {
+    detail::require_same_scalar<S, R>();
+    return iallreduce(InstanceOrder<E>(space),
+                      detail::const_buffer(send, Collective::allreduce, "send"),
+                      detail::mutable_buffer(recv, Collective::allreduce, "recv"));
+  }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   void allgather(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    allgather(detail::const_buffer(send, Collective::allgather, "send"),
-              detail::mutable_buffer(recv, Collective::allgather, "recv"));
+    allgather(detail::default_instance<R>(), send, recv);
   }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   void reduce_scatter(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    reduce_scatter(detail::const_buffer(send, Collective::reduce_scatter, "send"),
-                   detail::mutable_buffer(recv, Collective::reduce_scatter, "recv"));
+    reduce_scatter(detail::default_instance<R>(), send, recv);
   }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   void allreduce(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    allreduce(detail::const_buffer(send, Collective::allreduce, "send"),
-              detail::mutable_buffer(recv, Collective::allreduce, "recv"));
+    allreduce(detail::default_instance<R>(), send, recv);
   }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   void alltoall(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    alltoall(detail::const_buffer(send, Collective::alltoall, "send"),
-             detail::mutable_buffer(recv, Collective::alltoall, "recv"));
+    alltoall(detail::default_instance<R>(), send, recv);
   }
   template <class V, std::enable_if_t<Kokkos::is_view<V>::value, int> = 0>
   void broadcast(const V& buffer, int root) {
-    broadcast(detail::mutable_buffer(buffer, Collective::broadcast, "buffer"), root);
+    broadcast(detail::default_instance<V>(), buffer, root);
   }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   Request iallgather(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    return iallgather(detail::const_buffer(send, Collective::allgather, "send"),
-                      detail::mutable_buffer(recv, Collective::allgather, "recv"));
+    return iallgather(detail::default_instance<R>(), send, recv);
   }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   Request ireduce_scatter(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    return ireduce_scatter(detail::const_buffer(send, Collective::reduce_scatter, "send"),
-                           detail::mutable_buffer(recv, Collective::reduce_scatter, "recv"));
+    return ireduce_scatter(detail::default_instance<R>(), send, recv);
   }
   template <class S, class R, detail::enable_if_views<S, R> = 0>
   Request iallreduce(const S& send, const R& recv) {
-    detail::require_same_scalar<S, R>();
-    return iallreduce(detail::const_buffer(send, Collective::allreduce, "send"),
-                      detail::mutable_buffer(recv, Collective::allreduce, "recv"));
+    return iallreduce(detail::default_instance<R>(), send, recv);
   }
 
   // --- Accounting (comm_stats.hpp) -------------------------------------------
@@ -200,22 +285,45 @@ class Communicator {
   void reset_stats() { stats_ = CommStats(); }
 
  protected:
-  // Backend hooks. Sizes and types are already checked; blocking hooks return
-  // with the result in recv, start_* hooks return the operation in flight.
-  virtual void do_allgather(const ConstBuffer& send, const Buffer& recv) = 0;
-  virtual void do_reduce_scatter(const ConstBuffer& send, const Buffer& recv) = 0;
-  virtual void do_allreduce(const ConstBuffer& send, const Buffer& recv) = 0;
-  virtual void do_alltoall(const ConstBuffer& send, const Buffer& recv) = 0;
-  virtual void do_broadcast(const Buffer& buffer, int root) = 0;
+  // Orders a collective about to be issued after the work enqueued on the
+  // caller's instance. The default fences the instance, which is what
+  // backends that touch the buffers from the host (MPI, single rank) need;
+  // stream backends override it with a stream-to-stream dependency.
+  virtual void order_after_producer(const ExecutionOrder& order, Collective c);
+
+  // Backend hooks, called after order_after_producer. Sizes and types are
+  // already checked; blocking hooks return with the result in recv, ordered
+  // before the caller's later work; start_* hooks return the operation in
+  // flight, whose wait() does that ordering.
+  virtual void do_allgather(const ExecutionOrder& order, const ConstBuffer& send,
+                            const Buffer& recv) = 0;
+  virtual void do_reduce_scatter(const ExecutionOrder& order, const ConstBuffer& send,
+                                 const Buffer& recv) = 0;
+  virtual void do_allreduce(const ExecutionOrder& order, const ConstBuffer& send,
+                            const Buffer& recv) = 0;
+  virtual void do_alltoall(const ExecutionOrder& order, const ConstBuffer& send,
+                           const Buffer& recv) = 0;
+  virtual void do_broadcast(const ExecutionOrder& order, const Buffer& buffer, int root) = 0;
   virtual void do_barrier() = 0;
-  virtual std::unique_ptr<detail::PendingOperation> start_allgather(const ConstBuffer& send,
+  virtual std::unique_ptr<detail::PendingOperation> start_allgather(const ExecutionOrder& order,
+                                                                    const ConstBuffer& send,
                                                                     const Buffer& recv) = 0;
-  virtual std::unique_ptr<detail::PendingOperation> start_reduce_scatter(const ConstBuffer& send,
-                                                                         const Buffer& recv) = 0;
-  virtual std::unique_ptr<detail::PendingOperation> start_allreduce(const ConstBuffer& send,
+  virtual std::unique_ptr<detail::PendingOperation> start_reduce_scatter(
+      const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv) = 0;
+  virtual std::unique_ptr<detail::PendingOperation> start_allreduce(const ExecutionOrder& order,
+                                                                    const ConstBuffer& send,
                                                                     const Buffer& recv) = 0;
 
  private:
+  using BlockingHook = void (Communicator::*)(const ExecutionOrder&, const ConstBuffer&,
+                                              const Buffer&);
+  using StartHook = std::unique_ptr<detail::PendingOperation> (Communicator::*)(
+      const ExecutionOrder&, const ConstBuffer&, const Buffer&);
+  void run_collective(Collective c, const ExecutionOrder& order, const ConstBuffer& send,
+                      const Buffer& recv, BlockingHook hook);
+  Request start_collective(Collective c, const ExecutionOrder& order, const ConstBuffer& send,
+                           const Buffer& recv, StartHook hook);
+
   CommStats stats_;
 };
 

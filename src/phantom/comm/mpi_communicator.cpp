@@ -171,7 +171,8 @@ Transfer prepare(const ConstBuffer& send, const Buffer& recv, Staging staging, b
 
 }  // namespace
 
-void MpiCommunicator::do_allgather(const ConstBuffer& send, const Buffer& recv) {
+void MpiCommunicator::do_allgather(const ExecutionOrder&, const ConstBuffer& send,
+                                   const Buffer& recv) {
   Transfer t = prepare(send, recv, staging_, pass_device_, false);
   const int n = mpi_count(send.count, Collective::allgather);
   const MPI_Datatype type = mpi_type(send.type);
@@ -180,7 +181,8 @@ void MpiCommunicator::do_allgather(const ConstBuffer& send, const Buffer& recv) 
   t.finish();
 }
 
-void MpiCommunicator::do_reduce_scatter(const ConstBuffer& send, const Buffer& recv) {
+void MpiCommunicator::do_reduce_scatter(const ExecutionOrder&, const ConstBuffer& send,
+                                        const Buffer& recv) {
   Transfer t = prepare(send, recv, staging_, pass_device_, false);
   check(MPI_Reduce_scatter_block(t.send, t.recv, mpi_count(recv.count, Collective::reduce_scatter),
                                  mpi_type(send.type), MPI_SUM, comm_),
@@ -188,7 +190,8 @@ void MpiCommunicator::do_reduce_scatter(const ConstBuffer& send, const Buffer& r
   t.finish();
 }
 
-void MpiCommunicator::do_allreduce(const ConstBuffer& send, const Buffer& recv) {
+void MpiCommunicator::do_allreduce(const ExecutionOrder&, const ConstBuffer& send,
+                                   const Buffer& recv) {
   Transfer t = prepare(send, recv, staging_, pass_device_, send.data == recv.data);
   check(MPI_Allreduce(t.send, t.recv, mpi_count(recv.count, Collective::allreduce),
                       mpi_type(send.type), MPI_SUM, comm_),
@@ -196,7 +199,8 @@ void MpiCommunicator::do_allreduce(const ConstBuffer& send, const Buffer& recv) 
   t.finish();
 }
 
-void MpiCommunicator::do_alltoall(const ConstBuffer& send, const Buffer& recv) {
+void MpiCommunicator::do_alltoall(const ExecutionOrder&, const ConstBuffer& send,
+                                  const Buffer& recv) {
   Transfer t = prepare(send, recv, staging_, pass_device_, false);
   const int n = mpi_count(send.count / std::size_t(size_), Collective::alltoall);
   const MPI_Datatype type = mpi_type(send.type);
@@ -205,7 +209,7 @@ void MpiCommunicator::do_alltoall(const ConstBuffer& send, const Buffer& recv) {
   t.finish();
 }
 
-void MpiCommunicator::do_broadcast(const Buffer& buffer, int root) {
+void MpiCommunicator::do_broadcast(const ExecutionOrder&, const Buffer& buffer, int root) {
   // In place: the root's data must reach the host copy before the call.
   Transfer t = prepare(buffer, buffer, staging_, pass_device_, true);
   check(MPI_Bcast(t.recv, mpi_count(buffer.count, Collective::broadcast), mpi_type(buffer.type),
@@ -218,7 +222,8 @@ void MpiCommunicator::do_barrier() {
   check(MPI_Barrier(comm_), Collective::barrier, "MPI_Barrier");
 }
 
-std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_allgather(const ConstBuffer& send,
+std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_allgather(const ExecutionOrder&,
+                                                                           const ConstBuffer& send,
                                                                            const Buffer& recv) {
   auto op = std::make_unique<Pending>(Collective::allgather,
                                       prepare(send, recv, staging_, pass_device_, false));
@@ -231,7 +236,7 @@ std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_allgather(const
 }
 
 std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_reduce_scatter(
-    const ConstBuffer& send, const Buffer& recv) {
+    const ExecutionOrder&, const ConstBuffer& send, const Buffer& recv) {
   auto op = std::make_unique<Pending>(Collective::reduce_scatter,
                                       prepare(send, recv, staging_, pass_device_, false));
   Transfer& t = op->transfer();
@@ -241,7 +246,8 @@ std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_reduce_scatter(
   return op;
 }
 
-std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_allreduce(const ConstBuffer& send,
+std::unique_ptr<detail::PendingOperation> MpiCommunicator::start_allreduce(const ExecutionOrder&,
+                                                                           const ConstBuffer& send,
                                                                            const Buffer& recv) {
   auto op = std::make_unique<Pending>(
       Collective::allreduce, prepare(send, recv, staging_, pass_device_, send.data == recv.data));

@@ -7,6 +7,10 @@
 // the call, and the result copied back after it (for non-blocking forms, in
 // Request::wait()). Staging::always stages every buffer, host ones included
 // (tests use it), Staging::never trusts the MPI with device pointers.
+// Either way MPI touches buffers from the host, so every collective first
+// fences the caller's execution-space instance (Communicator's default
+// order_after_producer): MPI never reads a device buffer before the kernel
+// that wrote it, and a blocking call or wait() returns with the result in place.
 //
 // Errors: the communicator is switched to MPI_ERRORS_RETURN (the previous
 // handler is put back on destruction) and a failing call throws phantom::Error
@@ -41,17 +45,24 @@ class MpiCommunicator final : public Communicator {
   static bool library_is_gpu_aware();
 
  protected:
-  void do_allgather(const ConstBuffer& send, const Buffer& recv) override;
-  void do_reduce_scatter(const ConstBuffer& send, const Buffer& recv) override;
-  void do_allreduce(const ConstBuffer& send, const Buffer& recv) override;
-  void do_alltoall(const ConstBuffer& send, const Buffer& recv) override;
-  void do_broadcast(const Buffer& buffer, int root) override;
+  void do_allgather(const ExecutionOrder& order, const ConstBuffer& send,
+                    const Buffer& recv) override;
+  void do_reduce_scatter(const ExecutionOrder& order, const ConstBuffer& send,
+                         const Buffer& recv) override;
+  void do_allreduce(const ExecutionOrder& order, const ConstBuffer& send,
+                    const Buffer& recv) override;
+  void do_alltoall(const ExecutionOrder& order, const ConstBuffer& send,
+                   const Buffer& recv) override;
+  void do_broadcast(const ExecutionOrder& order, const Buffer& buffer, int root) override;
   void do_barrier() override;
-  std::unique_ptr<detail::PendingOperation> start_allgather(const ConstBuffer& send,
+  std::unique_ptr<detail::PendingOperation> start_allgather(const ExecutionOrder& order,
+                                                            const ConstBuffer& send,
                                                             const Buffer& recv) override;
-  std::unique_ptr<detail::PendingOperation> start_reduce_scatter(const ConstBuffer& send,
+  std::unique_ptr<detail::PendingOperation> start_reduce_scatter(const ExecutionOrder& order,
+                                                                 const ConstBuffer& send,
                                                                  const Buffer& recv) override;
-  std::unique_ptr<detail::PendingOperation> start_allreduce(const ConstBuffer& send,
+  std::unique_ptr<detail::PendingOperation> start_allreduce(const ExecutionOrder& order,
+                                                            const ConstBuffer& send,
                                                             const Buffer& recv) override;
 
  private:

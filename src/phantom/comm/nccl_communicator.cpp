@@ -42,9 +42,12 @@ void require_device(Collective c, MemoryKind memory, const char* which) {
                           " buffer is in host memory");
 }
 
+// The collective's completion event; wait() orders the caller's stream after
+// it (or, for a caller without a stream, blocks the host on it).
 class EventPending final : public detail::PendingOperation {
  public:
-  EventPending(Collective c, cudaStream_t stream) : collective_(c) {
+  EventPending(Collective c, cudaStream_t stream, cudaStream_t caller)
+      : collective_(c), caller_(caller) {
     check_cuda(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), op_name(c),
                "cudaEventCreateWithFlags");
     const cudaError_t e = cudaEventRecord(event_, stream);
@@ -55,7 +58,11 @@ class EventPending final : public detail::PendingOperation {
   }
   ~EventPending() override { cudaEventDestroy(event_); }
   void wait() override {
-    check_cuda(cudaEventSynchronize(event_), op_name(collective_), "cudaEventSynchronize");
+    if (caller_)
+      check_cuda(cudaStreamWaitEvent(caller_, event_, 0), op_name(collective_),
+                 "cudaStreamWaitEvent");
+    else
+      check_cuda(cudaEventSynchronize(event_), op_name(collective_), "cudaEventSynchronize");
   }
   bool test() override {
     const cudaError_t e = cudaEventQuery(event_);
@@ -66,6 +73,7 @@ class EventPending final : public detail::PendingOperation {
 
  private:
   Collective collective_;
+  cudaStream_t caller_;
   cudaEvent_t event_ = nullptr;
 };
 
@@ -87,7 +95,10 @@ NcclCommunicator::NcclCommunicator(MPI_Comm comm, CUstream_st* stream) : stream_
                  "cudaStreamCreateWithFlags");
       owns_stream_ = true;
     }
+    check_cuda(cudaEventCreateWithFlags(&producer_ready_, cudaEventDisableTiming), op,
+               "cudaEventCreateWithFlags");
   } catch (...) {
+    if (owns_stream_) cudaStreamDestroy(stream_);
     if (comm_) ncclCommDestroy(comm_);
     MPI_Comm_free(&mpi_comm_);
     throw;
@@ -97,6 +108,7 @@ NcclCommunicator::NcclCommunicator(MPI_Comm comm, CUstream_st* stream) : stream_
 NcclCommunicator::~NcclCommunicator() {
   if (stream_) cudaStreamSynchronize(stream_);
   if (comm_) ncclCommDestroy(comm_);
+  if (producer_ready_) cudaEventDestroy(producer_ready_);
   if (owns_stream_) cudaStreamDestroy(stream_);
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -118,6 +130,18 @@ std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
   }
   MPI_Comm_free(&sub);  // the new communicator holds its own duplicate
   return result;
+}
+
+// The communicator's stream waits for what the caller's stream holds so far.
+void NcclCommunicator::order_after_producer(const ExecutionOrder& order, Collective c) {
+  auto* caller = static_cast<cudaStream_t>(order.native_stream());
+  if (caller == nullptr) {  // a host instance: its work is done once fenced
+    Communicator::order_after_producer(order, c);
+    return;
+  }
+  if (caller == stream_) return;  // one stream: already in order
+  check_cuda(cudaEventRecord(producer_ready_, caller), op_name(c), "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(stream_, producer_ready_, 0), op_name(c), "cudaStreamWaitEvent");
 }
 
 void NcclCommunicator::enqueue(Collective c, const ConstBuffer& send, const Buffer& recv,
@@ -170,27 +194,33 @@ void NcclCommunicator::synchronize(Collective c) {
   check_cuda(cudaStreamSynchronize(stream_), op_name(c), "cudaStreamSynchronize");
 }
 
-std::unique_ptr<detail::PendingOperation> NcclCommunicator::record(Collective c) {
-  return std::make_unique<EventPending>(c, stream_);
+std::unique_ptr<detail::PendingOperation> NcclCommunicator::record(Collective c,
+                                                                   const ExecutionOrder& order) {
+  return std::make_unique<EventPending>(c, stream_,
+                                        static_cast<cudaStream_t>(order.native_stream()));
 }
 
-void NcclCommunicator::do_allgather(const ConstBuffer& send, const Buffer& recv) {
+void NcclCommunicator::do_allgather(const ExecutionOrder&, const ConstBuffer& send,
+                                    const Buffer& recv) {
   enqueue(Collective::allgather, send, recv);
   synchronize(Collective::allgather);
 }
-void NcclCommunicator::do_reduce_scatter(const ConstBuffer& send, const Buffer& recv) {
+void NcclCommunicator::do_reduce_scatter(const ExecutionOrder&, const ConstBuffer& send,
+                                         const Buffer& recv) {
   enqueue(Collective::reduce_scatter, send, recv);
   synchronize(Collective::reduce_scatter);
 }
-void NcclCommunicator::do_allreduce(const ConstBuffer& send, const Buffer& recv) {
+void NcclCommunicator::do_allreduce(const ExecutionOrder&, const ConstBuffer& send,
+                                    const Buffer& recv) {
   enqueue(Collective::allreduce, send, recv);
   synchronize(Collective::allreduce);
 }
-void NcclCommunicator::do_alltoall(const ConstBuffer& send, const Buffer& recv) {
+void NcclCommunicator::do_alltoall(const ExecutionOrder&, const ConstBuffer& send,
+                                   const Buffer& recv) {
   enqueue(Collective::alltoall, send, recv);
   synchronize(Collective::alltoall);
 }
-void NcclCommunicator::do_broadcast(const Buffer& buffer, int root) {
+void NcclCommunicator::do_broadcast(const ExecutionOrder&, const Buffer& buffer, int root) {
   enqueue(Collective::broadcast, buffer, buffer, root);
   synchronize(Collective::broadcast);
 }
@@ -200,20 +230,20 @@ void NcclCommunicator::do_barrier() {
     throw Error("phantom::comm::barrier: MPI_Barrier failed");
 }
 
-std::unique_ptr<detail::PendingOperation> NcclCommunicator::start_allgather(const ConstBuffer& send,
-                                                                            const Buffer& recv) {
+std::unique_ptr<detail::PendingOperation> NcclCommunicator::start_allgather(
+    const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv) {
   enqueue(Collective::allgather, send, recv);
-  return record(Collective::allgather);
+  return record(Collective::allgather, order);
 }
 std::unique_ptr<detail::PendingOperation> NcclCommunicator::start_reduce_scatter(
-    const ConstBuffer& send, const Buffer& recv) {
+    const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv) {
   enqueue(Collective::reduce_scatter, send, recv);
-  return record(Collective::reduce_scatter);
+  return record(Collective::reduce_scatter, order);
 }
-std::unique_ptr<detail::PendingOperation> NcclCommunicator::start_allreduce(const ConstBuffer& send,
-                                                                            const Buffer& recv) {
+std::unique_ptr<detail::PendingOperation> NcclCommunicator::start_allreduce(
+    const ExecutionOrder& order, const ConstBuffer& send, const Buffer& recv) {
   enqueue(Collective::allreduce, send, recv);
-  return record(Collective::allreduce);
+  return record(Collective::allreduce, order);
 }
 
 }  // namespace phantom

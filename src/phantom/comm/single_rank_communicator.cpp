@@ -21,37 +21,41 @@ std::unique_ptr<Communicator> SingleRankCommunicator::split(int, int) {
   return std::make_unique<SingleRankCommunicator>();
 }
 
-void SingleRankCommunicator::do_allgather(const ConstBuffer& s, const Buffer& r) {
+void SingleRankCommunicator::do_allgather(const ExecutionOrder&, const ConstBuffer& s,
+                                          const Buffer& r) {
   copy(s, r);
 }
-void SingleRankCommunicator::do_reduce_scatter(const ConstBuffer& s, const Buffer& r) {
+void SingleRankCommunicator::do_reduce_scatter(const ExecutionOrder&, const ConstBuffer& s,
+                                               const Buffer& r) {
   copy(s, r);
 }
-void SingleRankCommunicator::do_allreduce(const ConstBuffer& s, const Buffer& r) {
+void SingleRankCommunicator::do_allreduce(const ExecutionOrder&, const ConstBuffer& s,
+                                          const Buffer& r) {
   copy(s, r);
 }
-void SingleRankCommunicator::do_alltoall(const ConstBuffer& s, const Buffer& r) {
+void SingleRankCommunicator::do_alltoall(const ExecutionOrder&, const ConstBuffer& s,
+                                         const Buffer& r) {
   copy(s, r);
 }
 
-void SingleRankCommunicator::do_broadcast(const Buffer&, int root) {
+void SingleRankCommunicator::do_broadcast(const ExecutionOrder&, const Buffer&, int root) {
   if (root != 0)
     throw InvalidArgument("phantom::comm::broadcast: root " + std::to_string(root) +
                           " is not a rank of a single-rank communicator");
 }
 
 std::unique_ptr<detail::PendingOperation> SingleRankCommunicator::start_allgather(
-    const ConstBuffer& s, const Buffer& r) {
+    const ExecutionOrder&, const ConstBuffer& s, const Buffer& r) {
   copy(s, r);
   return std::make_unique<Completed>();
 }
 std::unique_ptr<detail::PendingOperation> SingleRankCommunicator::start_reduce_scatter(
-    const ConstBuffer& s, const Buffer& r) {
+    const ExecutionOrder&, const ConstBuffer& s, const Buffer& r) {
   copy(s, r);
   return std::make_unique<Completed>();
 }
 std::unique_ptr<detail::PendingOperation> SingleRankCommunicator::start_allreduce(
-    const ConstBuffer& s, const Buffer& r) {
+    const ExecutionOrder&, const ConstBuffer& s, const Buffer& r) {
   copy(s, r);
   return std::make_unique<Completed>();
 }

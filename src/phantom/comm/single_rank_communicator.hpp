@@ -16,17 +16,24 @@ class SingleRankCommunicator final : public Communicator {
   std::unique_ptr<Communicator> split(int color, int key) override;
 
  protected:
-  void do_allgather(const ConstBuffer& send, const Buffer& recv) override;
-  void do_reduce_scatter(const ConstBuffer& send, const Buffer& recv) override;
-  void do_allreduce(const ConstBuffer& send, const Buffer& recv) override;
-  void do_alltoall(const ConstBuffer& send, const Buffer& recv) override;
-  void do_broadcast(const Buffer& buffer, int root) override;
+  void do_allgather(const ExecutionOrder& order, const ConstBuffer& send,
+                    const Buffer& recv) override;
+  void do_reduce_scatter(const ExecutionOrder& order, const ConstBuffer& send,
+                         const Buffer& recv) override;
+  void do_allreduce(const ExecutionOrder& order, const ConstBuffer& send,
+                    const Buffer& recv) override;
+  void do_alltoall(const ExecutionOrder& order, const ConstBuffer& send,
+                   const Buffer& recv) override;
+  void do_broadcast(const ExecutionOrder& order, const Buffer& buffer, int root) override;
   void do_barrier() override {}
-  std::unique_ptr<detail::PendingOperation> start_allgather(const ConstBuffer& send,
+  std::unique_ptr<detail::PendingOperation> start_allgather(const ExecutionOrder& order,
+                                                            const ConstBuffer& send,
                                                             const Buffer& recv) override;
-  std::unique_ptr<detail::PendingOperation> start_reduce_scatter(const ConstBuffer& send,
+  std::unique_ptr<detail::PendingOperation> start_reduce_scatter(const ExecutionOrder& order,
+                                                                 const ConstBuffer& send,
                                                                  const Buffer& recv) override;
-  std::unique_ptr<detail::PendingOperation> start_allreduce(const ConstBuffer& send,
+  std::unique_ptr<detail::PendingOperation> start_allreduce(const ExecutionOrder& order,
+                                                            const ConstBuffer& send,
                                                             const Buffer& recv) override;
 };
 

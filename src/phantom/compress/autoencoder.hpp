@@ -32,14 +32,16 @@ class Autoencoder {
   using M = Matrix<Scalar, Space>;
 
   // prefix: the layer's name; width n; code width e (1 <= e <= n).
-  Autoencoder(const std::string& prefix, std::size_t width, std::size_t dim, int rank, int ranks)
-      : prefix_(prefix),
+  Autoencoder(const std::string& prefix, std::size_t width, std::size_t dim, int rank, int ranks,
+              const Space& space = Space())
+      : space_(space),
+        prefix_(prefix),
         rank_(std::size_t(rank)),
         ranks_(std::size_t(ranks)),
-        encoder_(prefix + ".ae_encoder", dim, width),
-        decoder_(prefix + ".ae_decoder", width, dim),
-        dencoder_(prefix + ".ae_dencoder", dim, width),
-        ddecoder_(prefix + ".ae_ddecoder", width, dim) {
+        encoder_(Kokkos::view_alloc(space, prefix + ".ae_encoder"), dim, width),
+        decoder_(Kokkos::view_alloc(space, prefix + ".ae_decoder"), width, dim),
+        dencoder_(Kokkos::view_alloc(space, prefix + ".ae_dencoder"), dim, width),
+        ddecoder_(Kokkos::view_alloc(space, prefix + ".ae_ddecoder"), width, dim) {
     if (dim < 1 || dim > width)
       throw InvalidArgument(prefix + ": autoencoder dimension must be in [1, " +
                             std::to_string(width) + "], got " + std::to_string(dim));
@@ -47,36 +49,36 @@ class Autoencoder {
 
   // As nn.Linear without bias: E in +-1/sqrt(n), D in +-1/sqrt(e); E the same on every rank.
   void initialize(std::uint64_t seed, std::size_t layer) {
-    fill_uniform_block<Space>(encoder_, seed, streams::ae_encoder(layer),
-                              1.0 / std::sqrt(double(width())), 0, 0, dim());
-    fill_uniform_block<Space>(decoder_, seed, streams::ae_decoder(layer),
-                              1.0 / std::sqrt(double(dim())), 0, 0, width());
+    fill_uniform_block(space_, encoder_, seed, streams::ae_encoder(layer),
+                       1.0 / std::sqrt(double(width())), 0, 0, dim());
+    fill_uniform_block(space_, decoder_, seed, streams::ae_decoder(layer),
+                       1.0 / std::sqrt(double(dim())), 0, 0, width());
   }
 
   // c = x E^T (B x e), valid until the next encode.
   const M& encode(const M& x) {
     require_equal(x.extent(1), width(), prefix_ + " autoencoder", "input columns", "width");
     if (code_.extent(0) != x.extent(0)) {
-      code_ = M(prefix_ + ".ae_code", x.extent(0), dim());
-      dcode_ = M(prefix_ + ".ae_dcode", x.extent(0), dim());
-      dx_ = M(prefix_ + ".ae_dx", x.extent(0), width());
+      code_ = M(Kokkos::view_alloc(space_, prefix_ + ".ae_code"), x.extent(0), dim());
+      dcode_ = M(Kokkos::view_alloc(space_, prefix_ + ".ae_dcode"), x.extent(0), dim());
+      dx_ = M(Kokkos::view_alloc(space_, prefix_ + ".ae_dx"), x.extent(0), width());
     }
-    gemm("N", "T", Scalar(1), x, encoder_, Scalar(0), code_);
+    gemm(space_, "N", "T", Scalar(1), x, encoder_, Scalar(0), code_);
     return code_;
   }
 
   // y = h D^T into y (B x n).
   void decode(const M& h, const M& y) const {
-    gemm("N", "T", Scalar(1), h, decoder_, Scalar(0), y);
+    gemm(space_, "N", "T", Scalar(1), h, decoder_, Scalar(0), y);
   }
 
   // delta = dL/dy, h the decoded code, x the encoded input; fills dD and dE_r
   // and returns dL/dx (B x n), valid until the next call.
   const M& backward(const M& delta, const M& h, const M& x) {
-    gemm("T", "N", Scalar(1), delta, h, Scalar(0), ddecoder_);      // dD = delta^T h
-    gemm("N", "N", Scalar(1), delta, decoder_, Scalar(0), dcode_);  // g = delta D
-    gemm("T", "N", Scalar(1), dcode_, x, Scalar(0), dencoder_);     // dE_r = g^T x_r
-    gemm("N", "N", Scalar(1), dcode_, encoder_, Scalar(0), dx_);    // dx_r = g E_r
+    gemm(space_, "T", "N", Scalar(1), delta, h, Scalar(0), ddecoder_);      // dD = delta^T h
+    gemm(space_, "N", "N", Scalar(1), delta, decoder_, Scalar(0), dcode_);  // g = delta D
+    gemm(space_, "T", "N", Scalar(1), dcode_, x, Scalar(0), dencoder_);     // dE_r = g^T x_r
+    gemm(space_, "N", "N", Scalar(1), dcode_, encoder_, Scalar(0), dx_);    // dx_r = g E_r
     return dx_;
   }
 
@@ -99,6 +101,7 @@ class Autoencoder {
   const M& decoder() const { return decoder_; }
 
  private:
+  Space space_;
   std::string prefix_;
   std::size_t rank_, ranks_;
   M encoder_, decoder_, dencoder_, ddecoder_;

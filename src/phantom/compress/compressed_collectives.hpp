@@ -41,7 +41,8 @@ class MessageCodec {
   using M = Matrix<Scalar, Space>;
   using Bytes = Kokkos::View<unsigned char*, Space>;
 
-  explicit MessageCodec(const CompressionConfig& c) : config_(c) {
+  explicit MessageCodec(const CompressionConfig& c, const Space& space = Space())
+      : config_(c), space_(space) {
     if (!is_quantization(c.method) && c.method != CompressionMethod::topk)
       throw InvalidArgument(std::string("compressed collectives: method '") + to_string(c.method) +
                             "' is not a message codec (quantization or topk)");
@@ -53,18 +54,19 @@ class MessageCodec {
 
   template <class In, class Out>
   void encode(std::size_t slot, const In& x, const Out& out) {
-    if (config_.method != CompressionMethod::topk) return quantize(config_.method, x, out);
-    topk(slot).encode(x, out);
+    if (config_.method != CompressionMethod::topk) return quantize(space_, config_.method, x, out);
+    topk(slot).encode(space_, x, out);
   }
 
   template <class In, class Out>
   void decode(const In& in, const Out& out, bool accumulate) {
     if (config_.method != CompressionMethod::topk)
-      return dequantize(config_.method, in, out, accumulate);
-    topk(0).decode(in, out, accumulate);  // decoding keeps no state
+      return dequantize(space_, config_.method, in, out, accumulate);
+    topk(0).decode(space_, in, out, accumulate);  // decoding keeps no state
   }
 
   const CompressionConfig& config() const { return config_; }
+  const Space& execution_space() const { return space_; }
   // The TopK coder of a slot (its error-feedback remainder), for tests.
   TopK<Scalar>& topk(std::size_t slot) {
     while (topk_.size() <= slot) topk_.emplace_back(config_.topk_fraction, config_.error_feedback);
@@ -73,6 +75,7 @@ class MessageCodec {
 
  private:
   CompressionConfig config_;
+  Space space_;
   std::vector<TopK<Scalar>> topk_;
 };
 
@@ -90,8 +93,9 @@ class CompressedAllGather {
 
   // exact_own: keep this rank's block exact in the result (false: replace it by
   // its own decoding, so every rank holds the same matrix).
-  CompressedAllGather(const CompressionConfig& c, bool exact_own, std::string label)
-      : codec_(c), exact_own_(exact_own), label_(std::move(label)) {}
+  CompressedAllGather(const CompressionConfig& c, bool exact_own, std::string label,
+                      const Space& space = Space())
+      : codec_(c, space), exact_own_(exact_own), label_(std::move(label)) {}
 
   // Starts gathering x (B x c) into gathered (B x p c); finish() completes it.
   void start(Communicator& comm, const M& x, const M& gathered) {
@@ -101,18 +105,19 @@ class CompressedAllGather {
     comm_ = &comm;
     gathered_ = gathered;
     cols_ = c;
-    Kokkos::deep_copy(columns(gathered, r * c, (r + 1) * c), x);
+    const Space& space = codec_.execution_space();
+    Kokkos::deep_copy(space, columns(gathered, r * c, (r + 1) * c), x);
     if (p == 1) return;
     block_ = codec_.bytes(rows, c);
     if (send_.extent(0) != block_) {
-      send_ = Bytes(label_ + ".send", block_);
-      recv_ = Bytes(label_ + ".recv", p * block_);
+      send_ = Bytes(Kokkos::view_alloc(space, label_ + ".send"), block_);
+      recv_ = Bytes(Kokkos::view_alloc(space, label_ + ".recv"), p * block_);
     }
     {
       ProfilingRegion region("phantom::compress::encode");
       codec_.encode(0, x, send_);
     }
-    request_ = comm.iallgather(send_, recv_);
+    request_ = comm.iallgather(space, send_, recv_);
   }
 
   void finish() {
@@ -145,20 +150,22 @@ class CompressedReduceScatter {
   using M = Matrix<Scalar, Space>;
   using Bytes = Kokkos::View<unsigned char*, Space>;
 
-  CompressedReduceScatter(const CompressionConfig& c, std::string label)
-      : codec_(c), label_(std::move(label)) {}
+  CompressedReduceScatter(const CompressionConfig& c, std::string label,
+                          const Space& space = Space())
+      : codec_(c, space), label_(std::move(label)) {}
 
   // out (B x c) = sum over ranks of their block rank() of partial (B x p c).
   void run(Communicator& comm, const M& partial, const M& out) {
     const std::size_t p = std::size_t(comm.size()), r = std::size_t(comm.rank());
     const std::size_t rows = out.extent(0), c = out.extent(1);
     require_equal(partial.extent(1), p * c, label_, "partial columns", "p x block columns");
-    Kokkos::deep_copy(out, columns(partial, r * c, (r + 1) * c));
+    const Space& space = codec_.execution_space();
+    Kokkos::deep_copy(space, out, columns(partial, r * c, (r + 1) * c));
     if (p == 1) return;
     const std::size_t block = codec_.bytes(rows, c);
     if (send_.extent(0) != p * block) {
-      send_ = Bytes(label_ + ".send", p * block);
-      recv_ = Bytes(label_ + ".recv", p * block);
+      send_ = Bytes(Kokkos::view_alloc(space, label_ + ".send"), p * block);
+      recv_ = Bytes(Kokkos::view_alloc(space, label_ + ".recv"), p * block);
     }
     {
       ProfilingRegion region("phantom::compress::encode");
@@ -166,7 +173,7 @@ class CompressedReduceScatter {
         if (s != r)
           codec_.encode(s, columns(partial, s * c, (s + 1) * c), byte_block(send_, s, block));
     }
-    comm.alltoall(send_, recv_);
+    comm.alltoall(space, send_, recv_);
     ProfilingRegion region("phantom::compress::decode");
     for (std::size_t s = 0; s < p; ++s)
       if (s != r) codec_.decode(byte_block(recv_, s, block), out, true);
@@ -185,16 +192,18 @@ class CompressedAllReduce {
  public:
   using M = Matrix<Scalar, Space>;
 
-  CompressedAllReduce(const CompressionConfig& c, const std::string& label)
-      : scatter_(c, label + ".reduce_scatter"),
-        gather_(c, false, label + ".allgather"),
-        label_(label) {}
+  CompressedAllReduce(const CompressionConfig& c, const std::string& label,
+                      const Space& space = Space())
+      : scatter_(c, label + ".reduce_scatter", space),
+        gather_(c, false, label + ".allgather", space),
+        label_(label),
+        space_(space) {}
 
   // out (B x n) = sum over ranks of partial (B x n); n divisible by p.
   void run(Communicator& comm, const M& partial, const M& out) {
     const std::size_t c = shard_columns(comm, partial);
     if (shard_.extent(0) != partial.extent(0) || shard_.extent(1) != c)
-      shard_ = M(label_ + ".shard", partial.extent(0), c);
+      shard_ = M(Kokkos::view_alloc(space_, label_ + ".shard"), partial.extent(0), c);
     scatter_.run(comm, partial, shard_);
     gather_.start(comm, shard_, out);
     gather_.finish();
@@ -215,6 +224,7 @@ class CompressedAllReduce {
   CompressedReduceScatter<Scalar, Space> scatter_;
   CompressedAllGather<Scalar, Space> gather_;
   std::string label_;
+  Space space_;
   M shard_;
 };
 

@@ -44,16 +44,16 @@ inline bool is_quantization(CompressionMethod m) {
   return quantization_bits(m) > 0 || m == CompressionMethod::fp16 || m == CompressionMethod::bf16;
 }
 
-// Encodes x (rows x cols) into out, which holds compressed_bytes(rows, cols) bytes.
-template <class In, class Bytes>
-void quantize(CompressionMethod method, const In& x, const Bytes& out) {
+// Encodes x (rows x cols) into out, which holds compressed_bytes(rows, cols)
+// bytes, on the instance space.
+template <class Exec, class In, class Bytes>
+void quantize(const Exec& space, CompressionMethod method, const In& x, const Bytes& out) {
   using Scalar = typename In::non_const_value_type;
-  using Exec = typename In::execution_space;
   const std::size_t rows = x.extent(0), cols = x.extent(1);
   if (method == CompressionMethod::fp16 || method == CompressionMethod::bf16) {
     const bool half = method == CompressionMethod::fp16;
     Kokkos::parallel_for(
-        "phantom::compress::cast", Kokkos::RangePolicy<Exec>(0, rows * cols),
+        "phantom::compress::cast", Kokkos::RangePolicy<Exec>(space, 0, rows * cols),
         KOKKOS_LAMBDA(const std::size_t k) {
           const std::size_t i = k % rows, j = k / rows;
           const double v = double(x(i, j));
@@ -67,7 +67,7 @@ void quantize(CompressionMethod method, const In& x, const Bytes& out) {
   const int levels = (1 << (bits - 1)) - 1;
   const std::size_t column_bytes = sizeof(Scalar) + (rows * std::size_t(bits) + 7) / 8;
   Kokkos::parallel_for(
-      "phantom::compress::quantize", Kokkos::RangePolicy<Exec>(0, cols),
+      "phantom::compress::quantize", Kokkos::RangePolicy<Exec>(space, 0, cols),
       KOKKOS_LAMBDA(const std::size_t j) {
         Scalar scale = 0;
         for (std::size_t i = 0; i < rows; ++i) {
@@ -100,16 +100,16 @@ void quantize(CompressionMethod method, const In& x, const Bytes& out) {
 }
 
 // Decodes in (from quantize) into out (rows x cols): out = x', or out += x'
-// when accumulate.
-template <class Bytes, class Out>
-void dequantize(CompressionMethod method, const Bytes& in, const Out& out, bool accumulate) {
+// when accumulate, on the instance space.
+template <class Exec, class Bytes, class Out>
+void dequantize(const Exec& space, CompressionMethod method, const Bytes& in, const Out& out,
+                bool accumulate) {
   using Scalar = typename Out::non_const_value_type;
-  using Exec = typename Out::execution_space;
   const std::size_t rows = out.extent(0), cols = out.extent(1);
   if (method == CompressionMethod::fp16 || method == CompressionMethod::bf16) {
     const bool half = method == CompressionMethod::fp16;
     Kokkos::parallel_for(
-        "phantom::compress::uncast", Kokkos::RangePolicy<Exec>(0, rows * cols),
+        "phantom::compress::uncast", Kokkos::RangePolicy<Exec>(space, 0, rows * cols),
         KOKKOS_LAMBDA(const std::size_t k) {
           const std::size_t i = k % rows, j = k / rows;
           const std::uint16_t h = std::uint16_t(in(2 * k) | (unsigned(in(2 * k + 1)) << 8));
@@ -123,7 +123,7 @@ void dequantize(CompressionMethod method, const Bytes& in, const Out& out, bool 
   const unsigned mask = (1u << bits) - 1u;
   const std::size_t column_bytes = sizeof(Scalar) + (rows * std::size_t(bits) + 7) / 8;
   Kokkos::parallel_for(
-      "phantom::compress::dequantize", Kokkos::RangePolicy<Exec>(0, cols),
+      "phantom::compress::dequantize", Kokkos::RangePolicy<Exec>(space, 0, cols),
       KOKKOS_LAMBDA(const std::size_t j) {
         const std::size_t base = j * column_bytes;
         const Scalar step = quantize_detail::load<Scalar>(in, base) / Scalar(levels);

@@ -39,9 +39,10 @@ class TopK {
     return count(rows, cols) * (sizeof(Scalar) + sizeof(std::int32_t));
   }
 
-  // Encodes x (rows x cols) into out (bytes(rows, cols) bytes).
-  template <class In, class Bytes>
-  void encode(const In& x, const Bytes& out) {
+  // Encodes x (rows x cols) into out (bytes(rows, cols) bytes); the copies to
+  // and from the host are ordered on the instance space.
+  template <class Exec, class In, class Bytes>
+  void encode(const Exec& space, const In& x, const Bytes& out) {
     const std::size_t rows = x.extent(0), cols = x.extent(1), n = rows * cols;
     const std::size_t k = count(rows, cols);
     if (n > std::size_t(INT32_MAX))
@@ -49,7 +50,8 @@ class TopK {
                             " values does not fit int32 indices");
     if (v_.extent(0) != rows || v_.extent(1) != cols)
       v_ = HostMatrix("phantom::topk::v", rows, cols);
-    Kokkos::deep_copy(v_, x);
+    Kokkos::deep_copy(space, v_, x);
+    compat::fence(space, "phantom::compress::topk: message on the host");
     Scalar* val = v_.data();
     if (feedback_) {
       if (remainder_.size() != n) remainder_.assign(n, Scalar(0));
@@ -88,18 +90,17 @@ class TopK {
     }
     Kokkos::View<unsigned char*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(
         host_.data(), host_.size());
-    Kokkos::deep_copy(out, h);
+    Kokkos::deep_copy(space, out, h);
   }
 
   // Decodes in (from encode) into out (rows x cols): out = sparse, or out +=
   // sparse when accumulate.
-  template <class Bytes, class Out>
-  void decode(const Bytes& in, const Out& out, bool accumulate) const {
-    using Exec = typename Out::execution_space;
+  template <class Exec, class Bytes, class Out>
+  void decode(const Exec& space, const Bytes& in, const Out& out, bool accumulate) const {
     const std::size_t rows = out.extent(0), k = count(rows, out.extent(1));
-    if (!accumulate) Kokkos::deep_copy(out, Scalar(0));
+    if (!accumulate) Kokkos::deep_copy(space, out, Scalar(0));
     Kokkos::parallel_for(  // indices are distinct: no two threads write one element
-        "phantom::compress::topk_decode", Kokkos::RangePolicy<Exec>(0, k),
+        "phantom::compress::topk_decode", Kokkos::RangePolicy<Exec>(space, 0, k),
         KOKKOS_LAMBDA(const std::size_t i) {
           const Scalar v = quantize_detail::load<Scalar>(in, i * sizeof(Scalar));
           const std::size_t at = std::size_t(quantize_detail::load<std::int32_t>(

@@ -117,27 +117,28 @@ struct ActivationBackward {
 }  // namespace detail
 
 // y = act(z), element-wise over (batch x features); y may alias z.
-template <class Space, class ZView, class YView>
-void activation_forward(Activation a, const ZView& z, const YView& y) {
+template <class ExecSpace, class ZView, class YView>
+void activation_forward(const ExecSpace& space, Activation a, const ZView& z, const YView& y) {
   require_equal(z.extent(0), y.extent(0), "activation_forward", "z rows", "y rows");
   require_equal(z.extent(1), y.extent(1), "activation_forward", "z columns", "y columns");
   dispatch_activation(a, [&](auto tag) {
     using Kernel = detail::ActivationForward<decltype(tag)::value, ZView, YView>;
-    for_each_element<Space>("phantom::activation_forward", z.extent(0), z.extent(1), Kernel{z, y});
+    for_each_element(space, "phantom::activation_forward", z.extent(0), z.extent(1), Kernel{z, y});
   });
 }
 
 // dz = dy * act'(z), element-wise; dz may alias dy.
-template <class Space, class ZView, class DYView, class DZView>
-void activation_backward(Activation a, const ZView& z, const DYView& dy, const DZView& dz) {
+template <class ExecSpace, class ZView, class DYView, class DZView>
+void activation_backward(const ExecSpace& space, Activation a, const ZView& z, const DYView& dy,
+                         const DZView& dz) {
   require_equal(z.extent(0), dy.extent(0), "activation_backward", "z rows", "dy rows");
   require_equal(z.extent(1), dy.extent(1), "activation_backward", "z columns", "dy columns");
   require_equal(dz.extent(0), dy.extent(0), "activation_backward", "dz rows", "dy rows");
   require_equal(dz.extent(1), dy.extent(1), "activation_backward", "dz columns", "dy columns");
   dispatch_activation(a, [&](auto tag) {
     using Kernel = detail::ActivationBackward<decltype(tag)::value, ZView, DYView, DZView>;
-    for_each_element<Space>("phantom::activation_backward", z.extent(0), z.extent(1),
-                            Kernel{z, dy, dz});
+    for_each_element(space, "phantom::activation_backward", z.extent(0), z.extent(1),
+                     Kernel{z, dy, dz});
   });
 }
 

@@ -1,28 +1,45 @@
-// for_each_element: runs f(i, j) for every element of a (rows x cols) matrix.
+// for_each_element: runs f(i, j) for every element of a (rows x cols) matrix on
+// an execution-space instance.
 // On GPUs one flat index per element, consecutive indices walking down a
-// LayoutLeft column (coalesced). On host spaces one iteration per column with a
-// plain inner loop over rows, which the compiler vectorises; measured in Kokkos
-// 3.4 Serial on a 256 x 2048 float bias add: 0.07 ms, against 1.0 ms with the
-// flat index and 2.7 ms with an MDRangePolicy.
+// LayoutLeft column (coalesced). On host spaces a plain inner loop over a run
+// of rows of one column, which the compiler vectorises: one run per column
+// when there are at least as many columns as threads, else each column split
+// into row ranges so every thread has work (a k = 16 ghost buffer has 16
+// columns). Measured in Kokkos 3.4 Serial on a 256 x 2048 float bias add:
+// 0.07 ms per column loop, against 1.0 ms with the flat index and 2.7 ms with
+// an MDRangePolicy.
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <string>
 #include <type_traits>
 
+#include "phantom/core/kokkos_compat.hpp"
+
 namespace phantom {
 
-template <class Space, class F>
-void for_each_element(const std::string& label, std::size_t rows, std::size_t cols, const F& f) {
+template <class ExecSpace, class F>
+void for_each_element(const ExecSpace& space, const std::string& label, std::size_t rows,
+                      std::size_t cols, const F& f) {
   if (rows == 0 || cols == 0) return;
-  if constexpr (std::is_same_v<typename Space::memory_space, Kokkos::HostSpace>) {
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace,
+                                           typename ExecSpace::memory_space>::accessible) {
+    const std::size_t threads = std::size_t(compat::concurrency(space));
+    // Row ranges per column: enough for every thread, none shorter than 64 rows.
+    std::size_t parts = cols >= threads ? 1 : (threads + cols - 1) / cols;
+    parts = std::max<std::size_t>(1, std::min(parts, rows / 64));
+    const std::size_t run = (rows + parts - 1) / parts;
     Kokkos::parallel_for(
-        label, Kokkos::RangePolicy<Space>(0, cols), KOKKOS_LAMBDA(const std::size_t j) {
-          for (std::size_t i = 0; i < rows; ++i) f(i, j);
+        label, Kokkos::RangePolicy<ExecSpace>(space, 0, cols * parts),
+        KOKKOS_LAMBDA(const std::size_t t) {
+          const std::size_t j = t / parts, begin = (t % parts) * run;
+          const std::size_t end = begin + run < rows ? begin + run : rows;
+          for (std::size_t i = begin; i < end; ++i) f(i, j);
         });
   } else {
     Kokkos::parallel_for(
-        label, Kokkos::RangePolicy<Space>(0, rows * cols),
+        label, Kokkos::RangePolicy<ExecSpace>(space, 0, rows * cols),
         KOKKOS_LAMBDA(const std::size_t idx) { f(idx % rows, idx / rows); });
   }
 }

@@ -26,15 +26,15 @@ inline Loss parse_loss(const std::string& name) {
   throw InvalidArgument("unknown loss '" + name + "' (allowed: mse, cross_entropy)");
 }
 
-template <class Space, class YView, class TView, class DYView>
-double mse_loss(const YView& y, const TView& t, const DYView& dy) {
+template <class ExecSpace, class YView, class TView, class DYView>
+double mse_loss(const ExecSpace& space, const YView& y, const TView& t, const DYView& dy) {
   using Scalar = typename DYView::non_const_value_type;
   const int rows = static_cast<int>(y.extent(0));
   const int cols = static_cast<int>(y.extent(1));
   const Scalar scale = Scalar(2) / Scalar(double(rows) * cols);
   double sum = 0;
   Kokkos::parallel_reduce(
-      "phantom::mse_loss", Kokkos::RangePolicy<Space>(0, rows),
+      "phantom::mse_loss", Kokkos::RangePolicy<ExecSpace>(space, 0, rows),
       KOKKOS_LAMBDA(const int i, double& acc) {
         for (int j = 0; j < cols; ++j) {
           const Scalar e = y(i, j) - t(i, j);
@@ -46,15 +46,16 @@ double mse_loss(const YView& y, const TView& t, const DYView& dy) {
   return sum / (double(rows) * cols);
 }
 
-template <class Space, class YView, class TView, class DYView>
-double cross_entropy_loss(const YView& y, const TView& t, const DYView& dy) {
+template <class ExecSpace, class YView, class TView, class DYView>
+double cross_entropy_loss(const ExecSpace& space, const YView& y, const TView& t,
+                          const DYView& dy) {
   using Scalar = typename DYView::non_const_value_type;
   const int rows = static_cast<int>(y.extent(0));
   const int cols = static_cast<int>(y.extent(1));
   const Scalar inv_rows = Scalar(1) / Scalar(rows);
   double sum = 0;
   Kokkos::parallel_reduce(
-      "phantom::cross_entropy_loss", Kokkos::RangePolicy<Space>(0, rows),
+      "phantom::cross_entropy_loss", Kokkos::RangePolicy<ExecSpace>(space, 0, rows),
       KOKKOS_LAMBDA(const int i, double& acc) {
         Scalar m = y(i, 0);  // subtract the row max for a stable log-sum-exp
         for (int j = 1; j < cols; ++j) m = y(i, j) > m ? y(i, j) : m;
@@ -72,8 +73,9 @@ double cross_entropy_loss(const YView& y, const TView& t, const DYView& dy) {
 }
 
 // Dispatches on the loss kind after checking the three shapes agree.
-template <class Space, class YView, class TView, class DYView>
-double loss_and_gradient(Loss kind, const YView& y, const TView& t, const DYView& dy) {
+template <class ExecSpace, class YView, class TView, class DYView>
+double loss_and_gradient(const ExecSpace& space, Loss kind, const YView& y, const TView& t,
+                         const DYView& dy) {
   require_equal(y.extent(0), t.extent(0), "loss", "output rows", "target rows");
   require_equal(y.extent(1), t.extent(1), "loss", "output columns", "target columns");
   require_equal(y.extent(0), dy.extent(0), "loss", "output rows", "gradient rows");
@@ -81,7 +83,7 @@ double loss_and_gradient(Loss kind, const YView& y, const TView& t, const DYView
   if (y.extent(0) == 0 || y.extent(1) == 0)
     throw ShapeError("loss: empty output (" + std::to_string(y.extent(0)) + " x " +
                      std::to_string(y.extent(1)) + ")");
-  return kind == Loss::mse ? mse_loss<Space>(y, t, dy) : cross_entropy_loss<Space>(y, t, dy);
+  return kind == Loss::mse ? mse_loss(space, y, t, dy) : cross_entropy_loss(space, y, t, dy);
 }
 
 }  // namespace phantom

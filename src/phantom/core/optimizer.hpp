@@ -35,12 +35,53 @@ struct OptimizerConfig {
   double epsilon = 1e-8;  // adam
 };
 
+namespace detail {
+
+// The update kernels, free functions so that device lambdas may live in them
+// (nvcc refuses extended lambdas in private member functions).
+
+// v = mu v + g;  p -= lr v
+template <class ExecSpace, class Flat, class State, class Scalar>
+void sgd_update(const ExecSpace& space, const Flat& value, const Flat& grad, const State& v,
+                Scalar lr, Scalar mu) {
+  Kokkos::parallel_for(
+      "phantom::sgd", Kokkos::RangePolicy<ExecSpace>(space, 0, value.extent(0)),
+      KOKKOS_LAMBDA(const int i) {
+        const Scalar vi = mu * v(i) + grad(i);
+        v(i) = vi;
+        value(i) -= lr * vi;
+      });
+}
+
+// As PyTorch computes it: denom = sqrt(v) / sqrt(1 - b2^t) + eps,
+// p -= (lr / (1 - b1^t)) * m / denom; the constant factors are hoisted into
+// step_size and inv_sqrt_c2.
+template <class ExecSpace, class Flat, class State, class Scalar>
+void adam_update(const ExecSpace& space, const Flat& value, const Flat& grad, const State& m,
+                 const State& v, Scalar b1, Scalar b2, Scalar eps, Scalar step_size,
+                 Scalar inv_sqrt_c2) {
+  Kokkos::parallel_for(
+      "phantom::adam", Kokkos::RangePolicy<ExecSpace>(space, 0, value.extent(0)),
+      KOKKOS_LAMBDA(const int i) {
+        const Scalar g = grad(i);
+        const Scalar mi = b1 * m(i) + (Scalar(1) - b1) * g;
+        const Scalar vi = b2 * v(i) + (Scalar(1) - b2) * g * g;
+        m(i) = mi;
+        v(i) = vi;
+        value(i) -= step_size * mi / (math::sqrt(vi) * inv_sqrt_c2 + eps);
+      });
+}
+
+}  // namespace detail
+
+// Runs its kernels on the execution-space instance it was given.
 template <class Scalar, class Space>
 class Optimizer {
  public:
   using State = Kokkos::View<Scalar*, Space>;
 
-  explicit Optimizer(const OptimizerConfig& config) : config_(config) {
+  explicit Optimizer(const OptimizerConfig& config, const Space& space = Space())
+      : config_(config), space_(space) {
     if (!(config.learning_rate > 0))
       throw InvalidArgument("optimizer: learning_rate must be > 0, got " +
                             std::to_string(config.learning_rate));
@@ -53,17 +94,27 @@ class Optimizer {
   void step(const ParameterList<Scalar, Space>& params) {
     allocate_state(params);
     ++steps_;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (config_.kind == OptimizerKind::sgd)
-        sgd(params[i], first_[i]);
-      else
-        adam(params[i], first_[i], second_[i]);
+    const Scalar lr = Scalar(config_.learning_rate);
+    if (config_.kind == OptimizerKind::sgd) {
+      const Scalar mu = Scalar(config_.momentum);
+      for (std::size_t i = 0; i < params.size(); ++i)
+        detail::sgd_update(space_, params[i].value, params[i].grad, first_[i], lr, mu);
+      return;
     }
+    const Scalar b1 = Scalar(config_.beta1), b2 = Scalar(config_.beta2);
+    const Scalar eps = Scalar(config_.epsilon);
+    const Scalar step_size =
+        Scalar(config_.learning_rate / (1 - std::pow(config_.beta1, double(steps_))));
+    const Scalar inv_sqrt_c2 = Scalar(1 / std::sqrt(1 - std::pow(config_.beta2, double(steps_))));
+    for (std::size_t i = 0; i < params.size(); ++i)
+      detail::adam_update(space_, params[i].value, params[i].grad, first_[i], second_[i], b1, b2,
+                          eps, step_size, inv_sqrt_c2);
   }
 
   long steps() const { return steps_; }
   void set_steps(long s) { steps_ = s; }
   const OptimizerConfig& config() const { return config_; }
+  const Space& execution_space() const { return space_; }
   // Per parameter: momentum buffer (sgd) or first moment (adam); second moment (adam).
   std::vector<State>& first_moments() { return first_; }
   std::vector<State>& second_moments() { return second_; }
@@ -72,49 +123,15 @@ class Optimizer {
     first_.clear();
     second_.clear();
     for (const auto& p : params) {
-      first_.emplace_back(p.name + ".m", p.value.extent(0));
+      first_.emplace_back(Kokkos::view_alloc(space_, p.name + ".m"), p.value.extent(0));
       if (config_.kind == OptimizerKind::adam)
-        second_.emplace_back(p.name + ".v", p.value.extent(0));
+        second_.emplace_back(Kokkos::view_alloc(space_, p.name + ".v"), p.value.extent(0));
     }
   }
 
  private:
-  void sgd(const Parameter<Scalar, Space>& p, const State& v) const {
-    const Scalar lr = Scalar(config_.learning_rate);
-    const Scalar mu = Scalar(config_.momentum);
-    auto value = p.value;
-    auto grad = p.grad;
-    Kokkos::parallel_for(
-        "phantom::sgd", Kokkos::RangePolicy<Space>(0, value.extent(0)), KOKKOS_LAMBDA(const int i) {
-          const Scalar vi = mu * v(i) + grad(i);
-          v(i) = vi;
-          value(i) -= lr * vi;
-        });
-  }
-
-  // As PyTorch computes it: denom = sqrt(v) / sqrt(1 - b2^t) + eps,
-  // p -= (lr / (1 - b1^t)) * m / denom; the constant factors are hoisted.
-  void adam(const Parameter<Scalar, Space>& p, const State& m, const State& v) const {
-    const Scalar b1 = Scalar(config_.beta1), b2 = Scalar(config_.beta2);
-    const Scalar eps = Scalar(config_.epsilon);
-    const Scalar step_size =
-        Scalar(config_.learning_rate / (1 - std::pow(config_.beta1, double(steps_))));
-    const Scalar inv_sqrt_c2 = Scalar(1 / std::sqrt(1 - std::pow(config_.beta2, double(steps_))));
-    auto value = p.value;
-    auto grad = p.grad;
-    Kokkos::parallel_for(
-        "phantom::adam", Kokkos::RangePolicy<Space>(0, value.extent(0)),
-        KOKKOS_LAMBDA(const int i) {
-          const Scalar g = grad(i);
-          const Scalar mi = b1 * m(i) + (Scalar(1) - b1) * g;
-          const Scalar vi = b2 * v(i) + (Scalar(1) - b2) * g * g;
-          m(i) = mi;
-          v(i) = vi;
-          value(i) -= step_size * mi / (math::sqrt(vi) * inv_sqrt_c2 + eps);
-        });
-  }
-
   OptimizerConfig config_;
+  Space space_;
   long steps_ = 0;
   std::vector<State> first_, second_;
 };

@@ -59,12 +59,13 @@ KOKKOS_INLINE_FUNCTION double uniform01(std::uint64_t seed, std::uint64_t stream
 // Fills the (rows x cols) block of a global (global_rows x global_cols) matrix
 // that starts at (row0, col0) with uniform values in [-bound, bound). The
 // global element (i, j) always gets the same value, whatever block holds it.
-template <class Space, class MView>
-void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream, double bound,
-                        std::size_t row0, std::size_t col0, std::size_t global_rows) {
+template <class ExecSpace, class MView>
+void fill_uniform_block(const ExecSpace& space, const MView& m, std::uint64_t seed,
+                        std::uint64_t stream, double bound, std::size_t row0, std::size_t col0,
+                        std::size_t global_rows) {
   using Scalar = typename MView::non_const_value_type;
-  for_each_element<Space>(
-      "phantom::fill_uniform", m.extent(0), m.extent(1),
+  for_each_element(
+      space, "phantom::fill_uniform", m.extent(0), m.extent(1),
       KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) {
         const std::uint64_t index = (col0 + j) * global_rows + (row0 + i);
         m(i, j) = Scalar(bound * (2.0 * uniform01(seed, stream, index) - 1.0));
@@ -72,24 +73,25 @@ void fill_uniform_block(const MView& m, std::uint64_t seed, std::uint64_t stream
 }
 
 // Fills v with elements [offset, offset + v.size()) of a global uniform vector.
-template <class Space, class VView>
-void fill_uniform_segment(const VView& v, std::uint64_t seed, std::uint64_t stream, double bound,
-                          std::size_t offset) {
+template <class ExecSpace, class VView>
+void fill_uniform_segment(const ExecSpace& space, const VView& v, std::uint64_t seed,
+                          std::uint64_t stream, double bound, std::size_t offset) {
   using Scalar = typename VView::non_const_value_type;
   Kokkos::parallel_for(
-      "phantom::fill_uniform", Kokkos::RangePolicy<Space>(0, v.extent(0)),
+      "phantom::fill_uniform", Kokkos::RangePolicy<ExecSpace>(space, 0, v.extent(0)),
       KOKKOS_LAMBDA(const int i) {
         v(i) = Scalar(bound * (2.0 * uniform01(seed, stream, offset + i) - 1.0));
       });
 }
 
 // Whole-matrix (or whole-vector) form.
-template <class Space, class MView>
-void fill_uniform(const MView& m, std::uint64_t seed, std::uint64_t stream, double bound) {
+template <class ExecSpace, class MView>
+void fill_uniform(const ExecSpace& space, const MView& m, std::uint64_t seed, std::uint64_t stream,
+                  double bound) {
   if constexpr (MView::rank == 1)
-    fill_uniform_segment<Space>(m, seed, stream, bound, 0);
+    fill_uniform_segment(space, m, seed, stream, bound, 0);
   else
-    fill_uniform_block<Space>(m, seed, stream, bound, 0, 0, m.extent(0));
+    fill_uniform_block(space, m, seed, stream, bound, 0, 0, m.extent(0));
 }
 
 }  // namespace phantom

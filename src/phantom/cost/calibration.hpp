@@ -50,10 +50,12 @@ DeviceProfile calibrate_profile(Communicator& comm, int reps = 7) {
     Kokkos::deep_copy(x, 0.5f);
     Kokkos::deep_copy(w, 0.25f);
     Kokkos::deep_copy(c, 0.25f);
-    const double big = detail::median_seconds(
-        comm, reps, [&] { gemm("N", "T", 1.0f, x, w, 0.0f, z); Kokkos::fence(); });
+    const double big = detail::median_seconds(comm, reps, [&] {
+      gemm(Space(), "N", "T", 1.0f, x, w, 0.0f, z);
+      Kokkos::fence();
+    });
     const double skinny = detail::median_seconds(comm, reps * 4, [&] {
-      gemm("N", "T", 1.0f, x, c, 0.0f, g);
+      gemm(Space(), "N", "T", 1.0f, x, c, 0.0f, g);
       Kokkos::fence();
     });
     p.gemm_flops_s = 2 * B * n * n / big;
@@ -79,9 +81,9 @@ DeviceProfile calibrate_profile(Communicator& comm, int reps = 7) {
     using V = Kokkos::View<float*, Space>;
     const std::size_t large = (std::size_t(1) << 20) / sizeof(float);
     V one("one", 1), ones("ones", ranks), block("block", large), all("all", large * ranks);
-    const double t_small = detail::median_seconds(comm, reps * 4, [&] { comm.allgather(one, ones); });
-    const double t_large =
-        detail::median_seconds(comm, reps, [&] { comm.allgather(block, all); });
+    const double t_small =
+        detail::median_seconds(comm, reps * 4, [&] { comm.allgather(one, ones); });
+    const double t_large = detail::median_seconds(comm, reps, [&] { comm.allgather(block, all); });
     const double alpha = t_small / (ranks - 1);
     const double beta_time = std::max(t_large / (ranks - 1) - alpha, 1e-9);
     p.intra_node = {alpha, large * sizeof(float) / beta_time};
@@ -100,8 +102,8 @@ DeviceProfile calibrate_profile(Communicator& comm, int reps = 7) {
   p.gemm_half_dim = figures(1);
   p.memory_bytes_s = figures(2);
   p.intra_node = p.inter_node = {figures(3), figures(4)};
-  p.description = "one CPU core per rank, calibrated with " + std::to_string(ranks) +
-                  " rank(s) busy";
+  p.description =
+      "one CPU core per rank, calibrated with " + std::to_string(ranks) + " rank(s) busy";
   p.source = "measured by phantom-cost --calibrate (GEMM, Adam, all-gather); power: defaults";
   return p;
 }

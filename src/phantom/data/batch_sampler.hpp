@@ -54,21 +54,24 @@ class BatchSampler {
   std::vector<std::size_t> perm_;
 };
 
-// Copies the given rows of d.x and d.y into xb and yb (B rows each).
+// Copies the given rows of d.x and d.y into xb and yb (B rows each), on the
+// instance space.
 template <class Scalar, class Space>
-void gather_batch(const Dataset<Scalar, Space>& d, const std::vector<std::size_t>& rows,
-                  const Matrix<Scalar, Space>& xb, const Matrix<Scalar, Space>& yb) {
+void gather_batch(const Space& space, const Dataset<Scalar, Space>& d,
+                  const std::vector<std::size_t>& rows, const Matrix<Scalar, Space>& xb,
+                  const Matrix<Scalar, Space>& yb) {
   require_equal(rows.size(), xb.extent(0), "gather_batch", "rows", "batch");
-  Kokkos::View<std::size_t*, Space> idx("batch_rows", rows.size());
+  Kokkos::View<std::size_t*, Space> idx(Kokkos::view_alloc(space, std::string("batch_rows")),
+                                        rows.size());
   auto h = Kokkos::create_mirror_view(idx);
   for (std::size_t i = 0; i < rows.size(); ++i) h(i) = rows[i];
-  Kokkos::deep_copy(idx, h);
+  Kokkos::deep_copy(space, idx, h);
   auto x = d.x, y = d.y;
-  for_each_element<Space>(
-      "phantom::gather_batch_x", xb.extent(0), xb.extent(1),
+  for_each_element(
+      space, "phantom::gather_batch_x", xb.extent(0), xb.extent(1),
       KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { xb(i, j) = x(idx(i), j); });
-  for_each_element<Space>(
-      "phantom::gather_batch_y", yb.extent(0), yb.extent(1),
+  for_each_element(
+      space, "phantom::gather_batch_y", yb.extent(0), yb.extent(1),
       KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { yb(i, j) = y(idx(i), j); });
 }
 

@@ -31,25 +31,29 @@ struct Dataset {
   std::size_t size() const { return x.extent(0); }
 };
 
+// Built with kernels and GEMMs on the instance space.
 template <class Scalar, class Space = DefaultSpace>
-Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c) {
+Dataset<Scalar, Space> make_teacher_dataset(const TeacherConfig& c, const Space& space = Space()) {
   using M = Matrix<Scalar, Space>;
-  Dataset<Scalar, Space> d{M("teacher.x", c.samples, c.input_dim),
-                           M("teacher.y", c.samples, c.output_dim)};
-  M a("teacher.A", c.hidden, c.input_dim), b("teacher.B", c.output_dim, c.hidden);
-  M h("teacher.h", c.samples, c.hidden);
-  fill_uniform<Space>(d.x, c.seed, streams::kTeacherInputs, 1.0);
-  fill_uniform<Space>(a, c.seed, streams::kTeacherA, std::sqrt(3.0 / double(c.input_dim)));
-  fill_uniform<Space>(b, c.seed, streams::kTeacherB, std::sqrt(3.0 / double(c.hidden)));
-  gemm("N", "T", Scalar(1), d.x, a, Scalar(0), h);
-  activation_forward<Space>(Activation::tanh, h, h);
-  gemm("N", "T", Scalar(1), h, b, Scalar(0), d.y);
+  const auto alloc = [&](const char* label) {
+    return Kokkos::view_alloc(space, std::string(label));
+  };
+  Dataset<Scalar, Space> d{M(alloc("teacher.x"), c.samples, c.input_dim),
+                           M(alloc("teacher.y"), c.samples, c.output_dim)};
+  M a(alloc("teacher.A"), c.hidden, c.input_dim), b(alloc("teacher.B"), c.output_dim, c.hidden);
+  M h(alloc("teacher.h"), c.samples, c.hidden);
+  fill_uniform(space, d.x, c.seed, streams::kTeacherInputs, 1.0);
+  fill_uniform(space, a, c.seed, streams::kTeacherA, std::sqrt(3.0 / double(c.input_dim)));
+  fill_uniform(space, b, c.seed, streams::kTeacherB, std::sqrt(3.0 / double(c.hidden)));
+  gemm(space, "N", "T", Scalar(1), d.x, a, Scalar(0), h);
+  activation_forward(space, Activation::tanh, h, h);
+  gemm(space, "N", "T", Scalar(1), h, b, Scalar(0), d.y);
   if (c.noise > 0) {
-    M n("teacher.noise", c.samples, c.output_dim);
-    fill_uniform<Space>(n, c.seed, streams::kTeacherNoise, c.noise);
+    M n(alloc("teacher.noise"), c.samples, c.output_dim);
+    fill_uniform(space, n, c.seed, streams::kTeacherNoise, c.noise);
     auto y = d.y;
-    for_each_element<Space>(
-        "phantom::teacher_noise", y.extent(0), y.extent(1),
+    for_each_element(
+        space, "phantom::teacher_noise", y.extent(0), y.extent(1),
         KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { y(i, j) += n(i, j); });
   }
   return d;

@@ -28,9 +28,11 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
 
   ColumnParallelLayer(Communicator& comm, std::size_t n_in, std::size_t n_out,
                       Activation activation, std::size_t layer, bool input_gradient,
-                      const std::string& region, const CompressionConfig& compression = {})
+                      const std::string& region, const CompressionConfig& compression = {},
+                      const Space& space = Space())
       : comm_(comm),
-        local_(n_in, shard_size(n_out, comm.size(), "layer width"), activation, layer_name(layer)),
+        local_(n_in, shard_size(n_out, comm.size(), "layer width"), activation, layer_name(layer),
+               space),
         layer_(layer),
         n_out_(n_out),
         input_gradient_(input_gradient),
@@ -40,8 +42,8 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
       throw InvalidArgument(local_.name() +
                             ": compression method 'ae' compresses forward activations only");
     compression_ = compression;
-    allreduce_ = std::make_unique<CompressedAllReduce<Scalar, Space>>(compression,
-                                                                      local_.name() + ".allreduce");
+    allreduce_ = std::make_unique<CompressedAllReduce<Scalar, Space>>(
+        compression, local_.name() + ".allreduce", space);
   }
 
   void initialize(std::uint64_t seed) override {
@@ -65,14 +67,16 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
       local_.backward_weights();
       return partial;
     }
+    const Space& space = local_.execution_space();
     if (dx_.extent(0) != partial.extent(0))
-      dx_ = M(local_.name() + ".dx_sum", partial.extent(0), partial.extent(1));
+      dx_ = M(Kokkos::view_alloc(space, local_.name() + ".dx_sum"), partial.extent(0),
+              partial.extent(1));
     if (allreduce_) {
       allreduce_->run(comm_, partial, dx_);
       local_.backward_weights();
       return dx_;
     }
-    auto request = comm_.iallreduce(partial, dx_);
+    auto request = comm_.iallreduce(space, partial, dx_);
     local_.backward_weights();
     request.wait();
     return dx_;
@@ -99,6 +103,7 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
                                       comm_.size());
   }
   const std::string& name() const override { return local_.name(); }
+  const Space& execution_space() const { return local_.execution_space(); }
   DenseLayer<Scalar, Space>& local() { return local_; }
 
  private:

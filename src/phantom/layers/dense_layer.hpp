@@ -1,4 +1,5 @@
-// A fully connected layer on one rank: y = act(z), z = x W^T + b.
+// A fully connected layer on one rank: y = act(z), z = x W^T + b. Its kernels
+// and GEMMs run on the execution-space instance it was built with.
 //   x: (B x n_in)   W: (n_out x n_in)   b: (n_out)   z, y: (B x n_out)
 // Backward, given dy = dL/dy:
 //   delta = dy * act'(z)                 (B x n_out)
@@ -35,13 +36,15 @@ class DenseLayer {
   using M = Matrix<Scalar, Space>;
   using V = Vector<Scalar, Space>;
 
-  DenseLayer(std::size_t n_in, std::size_t n_out, Activation activation, std::string name)
-      : name_(std::move(name)),
-        out_(name_, activation),
-        weight_(name_ + ".weight", n_out, n_in),
-        bias_(name_ + ".bias", n_out),
-        dweight_(name_ + ".dweight", n_out, n_in),
-        dbias_(name_ + ".dbias", n_out) {
+  DenseLayer(std::size_t n_in, std::size_t n_out, Activation activation, std::string name,
+             const Space& space = Space())
+      : space_(space),
+        name_(std::move(name)),
+        out_(name_, activation, space),
+        weight_(Kokkos::view_alloc(space, name_ + ".weight"), n_out, n_in),
+        bias_(Kokkos::view_alloc(space, name_ + ".bias"), n_out),
+        dweight_(Kokkos::view_alloc(space, name_ + ".dweight"), n_out, n_in),
+        dbias_(Kokkos::view_alloc(space, name_ + ".dbias"), n_out) {
     if (n_in == 0 || n_out == 0)
       throw ShapeError(name_ + ": layer sizes must be positive, got " + std::to_string(n_in) +
                        " -> " + std::to_string(n_out));
@@ -58,8 +61,8 @@ class DenseLayer {
   void initialize_rows_of(std::uint64_t seed, std::size_t layer, std::size_t row0,
                           std::size_t global_out) {
     const double bound = 1.0 / std::sqrt(double(n_in()));
-    fill_uniform_block<Space>(weight_, seed, streams::weight(layer), bound, row0, 0, global_out);
-    fill_uniform_segment<Space>(bias_, seed, streams::bias(layer), bound, row0);
+    fill_uniform_block(space_, weight_, seed, streams::weight(layer), bound, row0, 0, global_out);
+    fill_uniform_segment(space_, bias_, seed, streams::bias(layer), bound, row0);
   }
 
   // Returns y (B x n_out), valid until the next forward. x is kept (not copied)
@@ -67,11 +70,12 @@ class DenseLayer {
   M forward(const M& x) {
     require_equal(x.extent(1), n_in(), name_ + " forward", "input columns", "n_in");
     out_.resize(x.extent(0), n_out());
-    if (dx_.extent(0) != x.extent(0)) dx_ = M(name_ + ".dx", x.extent(0), n_in());
+    if (dx_.extent(0) != x.extent(0))
+      dx_ = M(Kokkos::view_alloc(space_, name_ + ".dx"), x.extent(0), n_in());
     x_ = x;
-    gemm("N", "T", Scalar(1), x, weight_, Scalar(0), out_.z());  // z = x W^T
-    add_bias<Space>(out_.z(), bias_);                            // z += b
-    return out_.activate();                                      // y = act(z)
+    gemm(space_, "N", "T", Scalar(1), x, weight_, Scalar(0), out_.z());  // z = x W^T
+    add_bias(space_, out_.z(), bias_);                                   // z += b
+    return out_.activate();                                              // y = act(z)
   }
 
   // Computes dW and db from dy = dL/dy; returns dx (B x n_in) when need_dx.
@@ -92,13 +96,13 @@ class DenseLayer {
   }
   // dx = delta W
   M backward_input() {
-    gemm("N", "N", Scalar(1), delta_, weight_, Scalar(0), dx_);
+    gemm(space_, "N", "N", Scalar(1), delta_, weight_, Scalar(0), dx_);
     return dx_;
   }
   // dW = delta^T x, db = sum over the batch of delta
   void backward_weights() {
-    gemm("T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
-    bias_gradient<Space>(delta_, dbias_);
+    gemm(space_, "T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
+    bias_gradient(space_, delta_, dbias_);
   }
 
   ParameterList<Scalar, Space> parameters() const {
@@ -115,6 +119,7 @@ class DenseLayer {
     return (need_dx ? 4.0 : 2.0) * n_out() * n_in();
   }
   const std::string& name() const { return name_; }
+  const Space& execution_space() const { return space_; }
   Activation activation() const { return out_.activation(); }
   const M& weight() const { return weight_; }
   const V& bias() const { return bias_; }
@@ -122,6 +127,7 @@ class DenseLayer {
   const V& bias_gradient_view() const { return dbias_; }
 
  private:
+  Space space_;
   std::string name_;
   ActivatedOutput<Scalar, Space> out_;
   M weight_;

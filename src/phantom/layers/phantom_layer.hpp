@@ -16,6 +16,8 @@
 //             dC_r = psi_r^T x_r, dx_r += psi_r C_r
 // Dense equivalence: the global layer's weight has block (r, r) = W_r and block
 // (r, s) = D_{r,s} C_s.
+// Every kernel, GEMM and collective runs on (or is ordered after) the
+// execution-space instance the layer was built with.
 #pragma once
 
 #include <cmath>
@@ -39,23 +41,24 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
   using V = Vector<Scalar, Space>;
 
   PhantomLayer(Communicator& comm, std::size_t width, std::size_t ghost, Activation activation,
-               std::size_t layer)
-      : comm_(comm),
+               std::size_t layer, const Space& space = Space())
+      : space_(space),
+        comm_(comm),
         name_(layer_name(layer)),
-        out_(name_, activation),
+        out_(name_, activation, space),
         layer_(layer),
         p_(std::size_t(comm.size())),
         r_(std::size_t(comm.rank())),
         m_(shard_size(width, comm.size(), "layer width")),
         k_(ghost),
-        local_(name_ + ".local", m_, m_),
-        bias_(name_ + ".bias", m_),
-        ghost_(name_ + ".ghost", k_, m_),
-        decompress_(name_ + ".decompress", m_, (p_ - 1) * k_),
-        dlocal_(name_ + ".dlocal", m_, m_),
-        dbias_(name_ + ".dbias", m_),
-        dghost_(name_ + ".dghost", k_, m_),
-        ddecompress_(name_ + ".ddecompress", m_, (p_ - 1) * k_) {
+        local_(alloc(".local"), m_, m_),
+        bias_(alloc(".bias"), m_),
+        ghost_(alloc(".ghost"), k_, m_),
+        decompress_(alloc(".decompress"), m_, (p_ - 1) * k_),
+        dlocal_(alloc(".dlocal"), m_, m_),
+        dbias_(alloc(".dbias"), m_),
+        dghost_(alloc(".dghost"), k_, m_),
+        ddecompress_(alloc(".ddecompress"), m_, (p_ - 1) * k_) {
     if (k_ == 0) throw InvalidArgument(name_ + ": ghost (k) must be at least 1");
   }
 
@@ -65,12 +68,12 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
   // the draw does not depend on which rank generates it.
   void initialize(std::uint64_t seed) override {
     const double bound = 1.0 / std::sqrt(double(m_ + (p_ - 1) * k_));
-    fill_uniform_block<Space>(local_, seed, streams::weight(layer_), bound, r_ * m_, 0, p_ * m_);
-    fill_uniform_segment<Space>(bias_, seed, streams::bias(layer_), bound, r_ * m_);
-    fill_uniform_block<Space>(ghost_, seed, streams::ghost(layer_), 1.0 / std::sqrt(double(m_)),
-                              r_ * k_, 0, p_ * k_);
-    fill_uniform_block<Space>(decompress_, seed, streams::decompress(layer_), bound, r_ * m_, 0,
-                              p_ * m_);
+    fill_uniform_block(space_, local_, seed, streams::weight(layer_), bound, r_ * m_, 0, p_ * m_);
+    fill_uniform_segment(space_, bias_, seed, streams::bias(layer_), bound, r_ * m_);
+    fill_uniform_block(space_, ghost_, seed, streams::ghost(layer_), 1.0 / std::sqrt(double(m_)),
+                       r_ * k_, 0, p_ * k_);
+    fill_uniform_block(space_, decompress_, seed, streams::decompress(layer_), bound, r_ * m_, 0,
+                       p_ * m_);
   }
 
   M forward(const M& x) override {
@@ -78,15 +81,17 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     require_equal(x.extent(1), m_, name_ + " forward", "input columns", "shard width");
     resize(x.extent(0));
     x_ = x;
-    gemm("N", "T", Scalar(1), x, ghost_, Scalar(0), g_);  // g_r = x_r C_r^T
-    auto gather = comm_.iallgather(g_, ghosts_);
+    gemm(space_, "N", "T", Scalar(1), x, ghost_, Scalar(0), g_);  // g_r = x_r C_r^T
+    auto gather = comm_.iallgather(space_, g_, ghosts_);          // ordered after g_r
     const M z = out_.z();
-    gemm("N", "T", Scalar(1), x, local_, Scalar(0), z);  // x_r W_r^T, overlapped
-    gather.wait();
+    gemm(space_, "N", "T", Scalar(1), x, local_, Scalar(0), z);  // x_r W_r^T, overlapped
+    gather.wait();  // G is ready for the work enqueued on space_ from here on
     // z_r += G_{s<r} D_{r,s<r}^T + G_{s>r} D_{r,s>r}^T
-    if (r_ > 0) gemm("N", "T", Scalar(1), ghosts_before(), decompress_before(), Scalar(1), z);
-    if (r_ + 1 < p_) gemm("N", "T", Scalar(1), ghosts_after(), decompress_after(), Scalar(1), z);
-    add_bias<Space>(z, bias_);
+    if (r_ > 0)
+      gemm(space_, "N", "T", Scalar(1), ghosts_before(), decompress_before(), Scalar(1), z);
+    if (r_ + 1 < p_)
+      gemm(space_, "N", "T", Scalar(1), ghosts_after(), decompress_after(), Scalar(1), z);
+    add_bias(space_, z, bias_);
     return out_.activate();
   }
 
@@ -97,24 +102,25 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     const M delta = out_.delta(dy);
     // h_{r->s} = delta_r D_{r,s}; block r of H stays zero.
     if (r_ > 0)
-      gemm("N", "N", Scalar(1), delta, decompress_before(), Scalar(0), columns(h_, 0, r_ * k_));
+      gemm(space_, "N", "N", Scalar(1), delta, decompress_before(), Scalar(0),
+           columns(h_, 0, r_ * k_));
     if (r_ + 1 < p_)
-      gemm("N", "N", Scalar(1), delta, decompress_after(), Scalar(0),
+      gemm(space_, "N", "N", Scalar(1), delta, decompress_after(), Scalar(0),
            columns(h_, (r_ + 1) * k_, p_ * k_));
-    auto scatter = comm_.ireduce_scatter(h_, psi_);
+    auto scatter = comm_.ireduce_scatter(space_, h_, psi_);  // ordered after H
     // Overlapped with the reduce-scatter:
-    gemm("T", "N", Scalar(1), delta, x_, Scalar(0), dlocal_);  // dW_r = delta_r^T x_r
-    bias_gradient<Space>(delta, dbias_);
+    gemm(space_, "T", "N", Scalar(1), delta, x_, Scalar(0), dlocal_);  // dW_r = delta_r^T x_r
+    bias_gradient(space_, delta, dbias_);
     if (r_ > 0)  // dD_{r,s} = delta_r^T g_s
-      gemm("T", "N", Scalar(1), delta, ghosts_before(), Scalar(0),
+      gemm(space_, "T", "N", Scalar(1), delta, ghosts_before(), Scalar(0),
            columns(ddecompress_, 0, r_ * k_));
     if (r_ + 1 < p_)
-      gemm("T", "N", Scalar(1), delta, ghosts_after(), Scalar(0),
+      gemm(space_, "T", "N", Scalar(1), delta, ghosts_after(), Scalar(0),
            columns(ddecompress_, r_ * k_, (p_ - 1) * k_));
-    gemm("N", "N", Scalar(1), delta, local_, Scalar(0), dx_);  // dx_r = delta_r W_r
-    scatter.wait();
-    gemm("T", "N", Scalar(1), psi_, x_, Scalar(0), dghost_);  // dC_r = psi_r^T x_r
-    gemm("N", "N", Scalar(1), psi_, ghost_, Scalar(1), dx_);  // dx_r += psi_r C_r
+    gemm(space_, "N", "N", Scalar(1), delta, local_, Scalar(0), dx_);  // dx_r = delta_r W_r
+    scatter.wait();  // psi is ready for the work enqueued on space_ from here on
+    gemm(space_, "T", "N", Scalar(1), psi_, x_, Scalar(0), dghost_);  // dC_r = psi_r^T x_r
+    gemm(space_, "N", "N", Scalar(1), psi_, ghost_, Scalar(1), dx_);  // dx_r += psi_r C_r
     return dx_;
   }
 
@@ -149,6 +155,7 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     return 2.0 * (p_ - 1) * k_ * batch * sizeof(Scalar);
   }
   const std::string& name() const override { return name_; }
+  const Space& execution_space() const { return space_; }
 
   std::size_t ghost_count() const { return k_; }
   const M& local_weight() const { return local_; }
@@ -167,16 +174,20 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
   auto decompress_before() const { return columns(decompress_, 0, r_ * k_); }
   auto decompress_after() const { return columns(decompress_, r_ * k_, (p_ - 1) * k_); }
 
+  // Allocation on this layer's instance, labelled with its name.
+  auto alloc(const char* what) const { return Kokkos::view_alloc(space_, name_ + what); }
+
   void resize(std::size_t batch) {
     if (g_.extent(0) == batch) return;
     out_.resize(batch, m_);
-    g_ = M(name_ + ".g", batch, k_);
-    ghosts_ = M(name_ + ".ghosts", batch, p_ * k_);
-    h_ = M(name_ + ".h", batch, p_ * k_);  // zero-initialised: block r is never written
-    psi_ = M(name_ + ".psi", batch, k_);
-    dx_ = M(name_ + ".dx", batch, m_);
+    g_ = M(alloc(".g"), batch, k_);
+    ghosts_ = M(alloc(".ghosts"), batch, p_ * k_);
+    h_ = M(alloc(".h"), batch, p_ * k_);  // zero-initialised: block r is never written
+    psi_ = M(alloc(".psi"), batch, k_);
+    dx_ = M(alloc(".dx"), batch, m_);
   }
 
+  Space space_;
   Communicator& comm_;
   std::string name_;
   ActivatedOutput<Scalar, Space> out_;

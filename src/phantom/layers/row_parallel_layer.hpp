@@ -43,33 +43,34 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
   // network's output layer).
   RowParallelLayer(Communicator& comm, std::size_t n_in, std::size_t n_out, Activation activation,
                    std::size_t layer, const std::string& region,
-                   const CompressionConfig& compression = {})
-      : comm_(comm),
+                   const CompressionConfig& compression = {}, const Space& space = Space())
+      : space_(space),
+        comm_(comm),
         name_(layer_name(layer)),
         region_(region),
-        out_(name_, activation),
+        out_(name_, activation, space),
         layer_(layer),
         n_in_(n_in),
-        weight_(name_ + ".weight", n_out, shard_size(n_in, comm.size(), "layer width")),
-        bias_(name_ + ".bias", n_out),
-        dweight_(name_ + ".dweight", n_out, weight_.extent(1)),
-        dbias_(name_ + ".dbias", n_out) {
+        weight_(alloc(".weight"), n_out, shard_size(n_in, comm.size(), "layer width")),
+        bias_(alloc(".bias"), n_out),
+        dweight_(alloc(".dweight"), n_out, weight_.extent(1)),
+        dbias_(alloc(".dbias"), n_out) {
     if (!compression.applies(layer, true)) return;
     compression_ = compression;
     if (compression.method == CompressionMethod::ae)
       autoencoder_ = std::make_unique<Autoencoder<Scalar, Space>>(name_, n_out, compression.ae_dim,
-                                                                  comm.rank(), comm.size());
+                                                                  comm.rank(), comm.size(), space);
     else
-      allreduce_ =
-          std::make_unique<CompressedAllReduce<Scalar, Space>>(compression, name_ + ".allreduce");
+      allreduce_ = std::make_unique<CompressedAllReduce<Scalar, Space>>(
+          compression, name_ + ".allreduce", space);
   }
 
   // Columns [r m, (r+1) m) of the global layer's weight, the whole bias.
   void initialize(std::uint64_t seed) override {
     const double bound = 1.0 / std::sqrt(double(n_in_));
-    fill_uniform_block<Space>(weight_, seed, streams::weight(layer_), bound, 0,
-                              std::size_t(comm_.rank()) * weight_.extent(1), n_out());
-    fill_uniform_segment<Space>(bias_, seed, streams::bias(layer_), bound, 0);
+    fill_uniform_block(space_, weight_, seed, streams::weight(layer_), bound, 0,
+                       std::size_t(comm_.rank()) * weight_.extent(1), n_out());
+    fill_uniform_segment(space_, bias_, seed, streams::bias(layer_), bound, 0);
     if (autoencoder_) autoencoder_->initialize(seed, layer_);
   }
 
@@ -79,17 +80,17 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
                   "input shard");
     resize(x.extent(0));
     x_ = x;
-    gemm("N", "T", Scalar(1), x, weight_, Scalar(0), partial_);  // x_r W_r^T
+    gemm(space_, "N", "T", Scalar(1), x, weight_, Scalar(0), partial_);  // x_r W_r^T
     if (autoencoder_) {
       const M& code = autoencoder_->encode(partial_);  // c_r = x_r W_r^T E_r^T
-      comm_.allreduce(code, code_sum_);                // h = sum over ranks
+      comm_.allreduce(space_, code, code_sum_);        // h = sum over ranks
       autoencoder_->decode(code_sum_, out_.z());       // z = h D^T
     } else if (allreduce_) {
       allreduce_->run(comm_, partial_, out_.z());
     } else {
-      comm_.allreduce(partial_, out_.z());  // z = sum over ranks
+      comm_.allreduce(space_, partial_, out_.z());  // z = sum over ranks
     }
-    add_bias<Space>(out_.z(), bias_);
+    add_bias(space_, out_.z(), bias_);
     return out_.activate();
   }
 
@@ -98,11 +99,11 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
     const M delta = out_.delta(dy);
-    bias_gradient<Space>(delta, dbias_);
+    bias_gradient(space_, delta, dbias_);
     // dL/dP_r: delta itself, or through the autoencoder.
     const M dpartial = autoencoder_ ? autoencoder_->backward(delta, code_sum_, partial_) : delta;
-    gemm("T", "N", Scalar(1), dpartial, x_, Scalar(0), dweight_);  // dW_r = dP_r^T x_r
-    gemm("N", "N", Scalar(1), dpartial, weight_, Scalar(0), dx_);  // dx_r = dP_r W_r
+    gemm(space_, "T", "N", Scalar(1), dpartial, x_, Scalar(0), dweight_);  // dW_r = dP_r^T x_r
+    gemm(space_, "N", "N", Scalar(1), dpartial, weight_, Scalar(0), dx_);  // dx_r = dP_r W_r
     return dx_;
   }
 
@@ -135,6 +136,7 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
     return compressed_allreduce_bytes(compression_, batch, n_out(), sizeof(Scalar), comm_.size());
   }
   const std::string& name() const override { return name_; }
+  const Space& execution_space() const { return space_; }
   std::size_t n_out() const { return weight_.extent(0); }
   const M& weight() const { return weight_; }
   const V& bias() const { return bias_; }
@@ -142,14 +144,18 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
   const V& bias_gradient_view() const { return dbias_; }
 
  private:
+  // Allocation on this layer's instance, labelled with its name.
+  auto alloc(const char* what) const { return Kokkos::view_alloc(space_, name_ + what); }
+
   void resize(std::size_t batch) {
     if (partial_.extent(0) == batch) return;
     out_.resize(batch, n_out());
-    partial_ = M(name_ + ".partial", batch, n_out());
-    if (autoencoder_) code_sum_ = M(name_ + ".ae_code_sum", batch, autoencoder_->dim());
-    dx_ = M(name_ + ".dx", batch, weight_.extent(1));
+    partial_ = M(alloc(".partial"), batch, n_out());
+    if (autoencoder_) code_sum_ = M(alloc(".ae_code_sum"), batch, autoencoder_->dim());
+    dx_ = M(alloc(".dx"), batch, weight_.extent(1));
   }
 
+  Space space_;
   Communicator& comm_;
   std::string name_, region_;
   ActivatedOutput<Scalar, Space> out_;

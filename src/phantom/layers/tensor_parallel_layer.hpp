@@ -40,16 +40,18 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   // compression: the network's settings; this layer compresses the messages
   // they select for hidden layer `layer` (quantization or topk only).
   TensorParallelLayer(Communicator& comm, std::size_t width, Activation activation,
-                      std::size_t layer, const CompressionConfig& compression = {})
-      : comm_(comm),
+                      std::size_t layer, const CompressionConfig& compression = {},
+                      const Space& space = Space())
+      : space_(space),
+        comm_(comm),
         name_(layer_name(layer)),
-        out_(name_, activation),
+        out_(name_, activation, space),
         layer_(layer),
         m_(shard_size(width, comm.size(), "layer width")),
-        weight_(name_ + ".weight", m_, width),
-        bias_(name_ + ".bias", m_),
-        dweight_(name_ + ".dweight", m_, width),
-        dbias_(name_ + ".dbias", m_) {
+        weight_(alloc(".weight"), m_, width),
+        bias_(alloc(".bias"), m_),
+        dweight_(alloc(".dweight"), m_, width),
+        dbias_(alloc(".dbias"), m_) {
     if (compression.method == CompressionMethod::ae)
       throw InvalidArgument(name_ +
                             ": compression method 'ae' needs strategy 'megatron' (the autoencoder "
@@ -57,12 +59,12 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     if (compression.applies(layer, true)) {
       forward_compression_ = compression;
       gather_ = std::make_unique<CompressedAllGather<Scalar, Space>>(compression, true,
-                                                                     name_ + ".gather");
+                                                                     name_ + ".gather", space);
     }
     if (compression.applies(layer, false)) {
       backward_compression_ = compression;
-      scatter_ =
-          std::make_unique<CompressedReduceScatter<Scalar, Space>>(compression, name_ + ".scatter");
+      scatter_ = std::make_unique<CompressedReduceScatter<Scalar, Space>>(
+          compression, name_ + ".scatter", space);
     }
   }
 
@@ -70,8 +72,8 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   void initialize(std::uint64_t seed) override {
     const double bound = 1.0 / std::sqrt(double(width()));
     const std::size_t row0 = std::size_t(comm_.rank()) * m_;
-    fill_uniform_block<Space>(weight_, seed, streams::weight(layer_), bound, row0, 0, width());
-    fill_uniform_segment<Space>(bias_, seed, streams::bias(layer_), bound, row0);
+    fill_uniform_block(space_, weight_, seed, streams::weight(layer_), bound, row0, 0, width());
+    fill_uniform_segment(space_, bias_, seed, streams::bias(layer_), bound, row0);
   }
 
   M forward(const M& x) override {
@@ -83,19 +85,20 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     if (gather_)
       gather_->start(comm_, x, gathered_);
     else
-      gather = comm_.iallgather(x, gathered_);
+      gather = comm_.iallgather(space_, x, gathered_);
     const M z = out_.z();
-    gemm("N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z);  // own block
+    gemm(space_, "N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z);  // own block
     if (gather_)
       gather_->finish();
     else
       gather.wait();
     if (r0 > 0)
-      gemm("N", "T", Scalar(1), columns(gathered_, 0, r0), columns(weight_, 0, r0), Scalar(1), z);
-    if (r1 < width())
-      gemm("N", "T", Scalar(1), columns(gathered_, r1, width()), columns(weight_, r1, width()),
+      gemm(space_, "N", "T", Scalar(1), columns(gathered_, 0, r0), columns(weight_, 0, r0),
            Scalar(1), z);
-    add_bias<Space>(z, bias_);
+    if (r1 < width())
+      gemm(space_, "N", "T", Scalar(1), columns(gathered_, r1, width()),
+           columns(weight_, r1, width()), Scalar(1), z);
+    add_bias(space_, z, bias_);
     return out_.activate();
   }
 
@@ -104,14 +107,14 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     require_equal(dy.extent(0), out_.batch(), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
     const M delta = out_.delta(dy);
-    gemm("N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
+    gemm(space_, "N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
     Request scatter;
     if (scatter_)
       scatter_->run(comm_, partial_dx_, dx_);  // blocking: all-to-all has no non-blocking form
     else
-      scatter = comm_.ireduce_scatter(partial_dx_, dx_);
-    gemm("T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);  // dW_r = delta_r^T X
-    bias_gradient<Space>(delta, dbias_);
+      scatter = comm_.ireduce_scatter(space_, partial_dx_, dx_);
+    gemm(space_, "T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);  // dW_r = delta_r^T X
+    bias_gradient(space_, delta, dbias_);
     scatter.wait();
     return dx_;
   }
@@ -134,6 +137,7 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
            compressed_reduce_scatter_bytes(backward_compression_, batch, m_, sizeof(Scalar), p);
   }
   const std::string& name() const override { return name_; }
+  const Space& execution_space() const { return space_; }
   std::size_t width() const { return weight_.extent(1); }
   const M& weight() const { return weight_; }
   const V& bias() const { return bias_; }
@@ -143,14 +147,18 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
  private:
   std::size_t own_begin() const { return std::size_t(comm_.rank()) * m_; }
 
+  // Allocation on this layer's instance, labelled with its name.
+  auto alloc(const char* what) const { return Kokkos::view_alloc(space_, name_ + what); }
+
   void resize(std::size_t batch) {
     if (gathered_.extent(0) == batch) return;
     out_.resize(batch, m_);
-    gathered_ = M(name_ + ".gathered", batch, width());
-    partial_dx_ = M(name_ + ".partial_dx", batch, width());
-    dx_ = M(name_ + ".dx", batch, m_);
+    gathered_ = M(alloc(".gathered"), batch, width());
+    partial_dx_ = M(alloc(".partial_dx"), batch, width());
+    dx_ = M(alloc(".dx"), batch, m_);
   }
 
+  Space space_;
   Communicator& comm_;
   std::string name_;
   ActivatedOutput<Scalar, Space> out_;

@@ -12,6 +12,8 @@
 //             all-reduce backward); depth must be even
 // tp and megatron can compress their hidden layers' messages (config.compression,
 // docs/compression.md); the input and output layers are never compressed.
+// Every layer runs on the execution-space instance the network was built with
+// (default: the default instance), so a caller can hand Phantom its stream.
 #pragma once
 
 #include <cstdint>
@@ -78,38 +80,42 @@ class DistributedFFN {
   using M = Matrix<Scalar, Space>;
   using Layer = DistributedLayer<Scalar, Space>;
 
-  DistributedFFN(Communicator& comm, const NetworkConfig& config) : comm_(comm), config_(config) {
+  DistributedFFN(Communicator& comm, const NetworkConfig& config, const Space& space = Space())
+      : comm_(comm), config_(config), space_(space) {
     validate(config, comm.size());
     const auto& s = config.shape;
     const Activation act = config.activation;
     const std::string hidden_region = std::string("phantom::") + to_string(config.strategy);
+    const CompressionConfig none;
     add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.input_dim, s.width, act, 0,
-                                                             false, "phantom::input"));
+                                                             false, "phantom::input", none, space));
     for (std::size_t l = 1; l <= s.depth; ++l) {
       switch (config.strategy) {
         case Strategy::dense:  // p = 1: column-parallel is the plain layer
-          add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(comm, s.width, s.width, act, l,
-                                                                   true, hidden_region));
+          add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(
+              comm, s.width, s.width, act, l, true, hidden_region, none, space));
           break;
         case Strategy::pp:
-          add(std::make_unique<PhantomLayer<Scalar, Space>>(comm, s.width, config.ghost, act, l));
+          add(std::make_unique<PhantomLayer<Scalar, Space>>(comm, s.width, config.ghost, act, l,
+                                                            space));
           break;
         case Strategy::tp:
           add(std::make_unique<TensorParallelLayer<Scalar, Space>>(comm, s.width, act, l,
-                                                                   config.compression));
+                                                                   config.compression, space));
           break;
         case Strategy::megatron:
           if (l % 2 == 1)
             add(std::make_unique<RowParallelLayer<Scalar, Space>>(
-                comm, s.width, s.width, act, l, hidden_region, config.compression));
+                comm, s.width, s.width, act, l, hidden_region, config.compression, space));
           else
             add(std::make_unique<ColumnParallelLayer<Scalar, Space>>(
-                comm, s.width, s.width, act, l, true, hidden_region, config.compression));
+                comm, s.width, s.width, act, l, true, hidden_region, config.compression, space));
           break;
       }
     }
-    add(std::make_unique<RowParallelLayer<Scalar, Space>>(
-        comm, s.width, s.output_dim, Activation::identity, s.depth + 1, "phantom::output"));
+    add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.output_dim,
+                                                          Activation::identity, s.depth + 1,
+                                                          "phantom::output", none, space));
   }
 
   void initialize(std::uint64_t seed) {
@@ -160,6 +166,7 @@ class DistributedFFN {
 
   const NetworkConfig& config() const { return config_; }
   Communicator& communicator() const { return comm_; }
+  const Space& execution_space() const { return space_; }
   std::vector<std::unique_ptr<Layer>>& layers() { return layers_; }
 
  private:
@@ -167,6 +174,7 @@ class DistributedFFN {
 
   Communicator& comm_;
   NetworkConfig config_;
+  Space space_;
   std::vector<std::unique_ptr<Layer>> layers_;
   M dy_;
 };

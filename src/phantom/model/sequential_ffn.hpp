@@ -28,13 +28,14 @@ class SequentialFFN {
  public:
   using M = Matrix<Scalar, Space>;
 
-  SequentialFFN(const FFNShape& shape, Activation activation) : shape_(shape) {
+  SequentialFFN(const FFNShape& shape, Activation activation, const Space& space = Space())
+      : shape_(shape), space_(space) {
     layers_.reserve(shape.depth + 2);
-    layers_.emplace_back(shape.input_dim, shape.width, activation, layer_name(0));
+    layers_.emplace_back(shape.input_dim, shape.width, activation, layer_name(0), space);
     for (std::size_t l = 1; l <= shape.depth; ++l)
-      layers_.emplace_back(shape.width, shape.width, activation, layer_name(l));
+      layers_.emplace_back(shape.width, shape.width, activation, layer_name(l), space);
     layers_.emplace_back(shape.width, shape.output_dim, Activation::identity,
-                         layer_name(shape.depth + 1));
+                         layer_name(shape.depth + 1), space);
   }
 
   void initialize(std::uint64_t seed) {
@@ -73,10 +74,12 @@ class SequentialFFN {
   }
 
   const FFNShape& shape() const { return shape_; }
+  const Space& execution_space() const { return space_; }
   std::vector<DenseLayer<Scalar, Space>>& layers() { return layers_; }
 
  private:
   FFNShape shape_;
+  Space space_;
   std::vector<DenseLayer<Scalar, Space>> layers_;
   M dy_;
 };

@@ -1,5 +1,6 @@
-// One training step of any network with forward(x), backward(dy) and
-// parameters(): forward, loss and its gradient, backward, optimizer update.
+// One training step of any network with forward(x), backward(dy),
+// parameters() and execution_space(): forward, loss and its gradient,
+// backward, optimizer update, all on the network's instance.
 #pragma once
 
 #include "phantom/core/loss.hpp"
@@ -16,8 +17,9 @@ double train_step(Network& net, const Matrix<Scalar, Space>& x, const Matrix<Sca
                   Loss loss, Optimizer<Scalar, Space>& opt, Matrix<Scalar, Space>& dy) {
   const Matrix<Scalar, Space> y = net.forward(x);
   if (dy.extent(0) != y.extent(0) || dy.extent(1) != y.extent(1))
-    dy = Matrix<Scalar, Space>("dy", y.extent(0), y.extent(1));
-  const double value = loss_and_gradient<Space>(loss, y, target, dy);
+    dy = Matrix<Scalar, Space>(Kokkos::view_alloc(net.execution_space(), std::string("dy")),
+                               y.extent(0), y.extent(1));
+  const double value = loss_and_gradient(net.execution_space(), loss, y, target, dy);
   net.backward(dy);
   ProfilingRegion region("phantom::optimizer");
   opt.step(net.parameters());
