@@ -6,7 +6,7 @@
 # last line of stdout; everything else goes to stderr.
 #
 #   scripts/build-kokkos.sh openmp   # Serial + OpenMP, BLAS TPL = Debian's OpenMP OpenBLAS
-#   scripts/build-kokkos.sh serial   # Serial only, BLAS TPL = any system BLAS (gpu-check dry run)
+#   scripts/build-kokkos.sh serial   # Serial only, BLAS TPL = Debian's serial OpenBLAS (gpu-check dry run)
 #   scripts/build-kokkos.sh cuda     # Serial + Cuda (Hopper, sm_90), cuBLAS TPL, nvcc_wrapper
 #
 # Exit status 3 (with a message): the vendored tarballs are absent, as in a
@@ -46,22 +46,23 @@ kernels_opts=(-DCMAKE_BUILD_TYPE=Release
   -DKokkosKernels_ENABLE_TPL_LAPACK=OFF -DKokkosKernels_ENABLE_TESTS=OFF
   -DKokkosKernels_ENABLE_EXAMPLES=OFF -DKokkosKernels_ENABLE_BENCHMARK=OFF)
 patch_file=""
-blas_dir=""
+blas_lib=""
 case "$config" in
-  openmp)
-    # Threaded GEMMs: Debian's OpenMP OpenBLAS (the same libgomp as Kokkos'
-    # threads), reached through a folder of links so this build alone uses it
-    # while the system's libblas.so.3 stays the serial one.
-    blas_lib=/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0
+  openmp | serial)
+    # OpenBLAS, which also carries the LAPACK routines (crot_, zrot_) that Kokkos
+    # Kernels' BLAS TPL calls. openmp: Debian's OpenMP build for threaded GEMMs
+    # (the same libgomp as Kokkos' threads), reached through a folder of links so
+    # this build alone uses it while the system's libblas.so.3 stays the serial one.
+    variant=serial
+    if [ "$config" = openmp ]; then
+      variant=openmp
+      kokkos_opts+=(-DKokkos_ENABLE_OPENMP=ON)
+    fi
+    blas_lib=/usr/lib/x86_64-linux-gnu/openblas-$variant/libopenblas.so.0
     if [ ! -f "$blas_lib" ]; then
-      log "no $blas_lib: install libopenblas0-openmp (scripts/install-deps.sh --openmp)"
+      log "no $blas_lib: install libopenblas0-$variant (scripts/install-deps.sh --openmp)"
       exit 1
     fi
-    kokkos_opts+=(-DKokkos_ENABLE_OPENMP=ON)
-    blas_dir=$blas_lib
-    ;;
-  serial)
-    kernels_opts+=(-DKokkosKernels_ENABLE_TPL_BLAS=ON)
     ;;
   cuda)
     cuda=${CUDA_HOME:-/usr/local/cuda}
@@ -81,7 +82,7 @@ case "$config" in
     ;;
 esac
 
-key_text="$version $config ${kokkos_opts[*]} ${kernels_opts[*]} $blas_dir"
+key_text="$version $config ${kokkos_opts[*]} ${kernels_opts[*]} $blas_lib"
 key_text+=" $(sha256sum "$vendor/kokkos-$version.tar.gz" "$vendor/kokkos-kernels-$version.tar.gz" \
   ${patch_file:+"$patch_file"} | cut -c1-16 | tr '\n' ' ')"
 if [ "$config" = cuda ]; then key_text+=" $("$cuda/bin/nvcc" --version | tail -1)"; fi
@@ -108,12 +109,12 @@ if [ -n "$patch_file" ]; then
   patch -d "$work/kokkos-$version" -p1 -s <"$patch_file"
 fi
 
-if [ -n "$blas_dir" ]; then
+if [ -n "$blas_lib" ]; then
   # libopenblas.so for the link, libopenblas.so.0 for the loader (the build
   # tree's RUNPATH names this folder), both the OpenMP variant.
   mkdir -p "$prefix.blas"
-  ln -sf "$blas_dir" "$prefix.blas/libopenblas.so"
-  ln -sf "$blas_dir" "$prefix.blas/libopenblas.so.0"
+  ln -sf "$blas_lib" "$prefix.blas/libopenblas.so"
+  ln -sf "$blas_lib" "$prefix.blas/libopenblas.so.0"
   kernels_opts+=(-DKokkosKernels_ENABLE_TPL_BLAS=ON -DBLAS_LIBRARIES=openblas
     "-DBLAS_LIBRARY_DIRS=$prefix.blas")
 fi

@@ -10,7 +10,7 @@ cost=$1
 train=$2
 shift 2
 mpiexec=("$@")
-python=/usr/bin/python3
+python=${PHANTOM_TEST_PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

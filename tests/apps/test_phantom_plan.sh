@@ -6,7 +6,7 @@
 set -uo pipefail
 source "$(dirname "$0")/harness.sh"
 plan=$1
-python=/usr/bin/python3
+python=${PHANTOM_TEST_PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

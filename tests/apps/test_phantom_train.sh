@@ -9,7 +9,7 @@ source "$(dirname "$0")/harness.sh"
 train=$1
 shift
 mpiexec=("$@")
-python=/usr/bin/python3  # Debian's, with h5py
+python=${PHANTOM_TEST_PYTHON:-/usr/bin/python3}  # Debian's, with h5py (PHANTOM_TEST_PYTHON: another)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
