@@ -45,7 +45,9 @@ fi
 # Device code made it into the programs (this CUDA has no cuobjdump to list it).
 checked=0
 while IFS= read -r exe; do
-  if ! readelf -S "$exe" 2>/dev/null | grep -q nv_fatbin; then
+  # grep reads all of readelf's output: with -q, readelf could die of SIGPIPE
+  # and pipefail would count that as a missing section.
+  if ! readelf -S "$exe" 2>/dev/null | grep nv_fatbin >/dev/null; then
     echo "check-cuda: $exe carries no device code (.nv_fatbin)" >&2
     exit 1
   fi
