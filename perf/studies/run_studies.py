@@ -12,7 +12,8 @@ energy (pp vs tp energy per step), loss (a smaller pp model against a larger tp
 model to the same loss), compression (tp and megatron with compressed messages
 beside pp), projection (8..256 H100 / MI250X GCDs from the cost model), planner
 (phantom-plan's predicted savings on 8..256 H100s). docs/results/discussion.md
-(hand-written) heads docs/results.md.
+(hand-written) heads docs/results.md; docs/results/backends.md (hand-written)
+closes it.
 Measured rows say where they ran; projected rows say which profile. Runs with
 more ranks than cores are marked oversubscribed: their times are not speeds.
 """
@@ -676,6 +677,11 @@ machine has no RAPL and no GPU; docs/energy.md).
 """
 
 
+# Sections written by hand after the studies: backends (OpenMP threads against
+# ranks, the GPU check), measured with the commands they quote.
+HAND_WRITTEN_AFTER = ["backends.md"]
+
+
 def assemble():
     parts = [INTRO]
     discussion = os.path.join(OUT, "discussion.md")
@@ -683,6 +689,11 @@ def assemble():
         parts.append(open(discussion).read() + "\n")
     for name in STUDIES:
         path = os.path.join(OUT, name + ".md")
+        if os.path.exists(path):
+            parts.append(open(path).read() + "\n")
+    # Hand-written, measured outside this driver (each section names its command).
+    for name in HAND_WRITTEN_AFTER:
+        path = os.path.join(OUT, name)
         if os.path.exists(path):
             parts.append(open(path).read() + "\n")
     target = os.path.join(ROOT, "docs", "results.md")

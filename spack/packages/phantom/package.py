@@ -42,6 +42,13 @@ class Phantom(CMakePackage, CudaPackage, ROCmPackage):
     conflicts("+nccl", when="~mpi", msg="the NCCL id is exchanged over MPI")
     conflicts("+cuda", when="+rocm")
 
+    # GPU builds hand Phantom's stream to every kernel and GEMM: Kokkos Kernels
+    # takes an execution-space instance in its BLAS from 4.1, and Kokkos::HIP
+    # (not Experimental::HIP) is Kokkos 4's. The CPU backends work from 3.4.
+    depends_on("kokkos@4.1:", when="+cuda")
+    depends_on("kokkos-kernels@4.1:", when="+cuda")
+    depends_on("kokkos@4.1:", when="+rocm")
+    depends_on("kokkos-kernels@4.1:", when="+rocm")
     # The Kokkos backend follows Phantom's, down to the GPU architecture.
     depends_on("kokkos+openmp", when="+openmp")
     depends_on("kokkos-kernels+openmp", when="+openmp")
