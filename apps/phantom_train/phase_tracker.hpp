@@ -15,17 +15,17 @@
 #include <string>
 #include <vector>
 
-#include "region_hooks.hpp"
+#include "phantom/run/region_hooks.hpp"
 
 namespace phantom_train {
 
-class PhaseTracker : private RegionListener {
+class PhaseTracker : private phantom::run::RegionListener {
  public:
   using Callback = std::function<void(const std::string& phase)>;
   PhaseTracker(std::size_t layers, Callback on_phase)
       : layers_(layers), on_phase_(std::move(on_phase)) {}
   ~PhaseTracker() override {
-    if (listening_) RegionHooks::remove(this);
+    if (listening_) phantom::run::RegionHooks::remove(this);
   }
   PhaseTracker(const PhaseTracker&) = delete;
   PhaseTracker& operator=(const PhaseTracker&) = delete;
@@ -34,11 +34,11 @@ class PhaseTracker : private RegionListener {
     forward_ = backward_ = 0;
     layer_.clear();
     open_.clear();
-    RegionHooks::add(this);
+    phantom::run::RegionHooks::add(this);
     listening_ = true;
   }
   void end_step() {
-    RegionHooks::remove(this);
+    phantom::run::RegionHooks::remove(this);
     listening_ = false;
   }
 

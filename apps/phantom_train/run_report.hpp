@@ -16,19 +16,12 @@
 #include <vector>
 
 #include "phantom/io/deck.hpp"
+#include "phantom/run/step_stats.hpp"
 
 namespace phantom_train {
 
-struct StepRecord {
-  std::size_t step = 0;
-  double loss = 0;
-  double seconds = 0;        // wall time of the training step on rank 0
-  double issue_seconds = 0;  // communicator: time issuing collectives
-  double wait_seconds = 0;   // communicator: time waiting for them
-  double bytes = 0;          // communicator: logical bytes received by this rank
-  double energy_joules = 0;  // all ranks, from the energy meter (step_energy.hpp)
-  double compute_seconds() const { return std::max(0.0, seconds - issue_seconds - wait_seconds); }
-};
+// One step as the session reports it (phantom/run/session.hpp).
+using StepRecord = phantom::run::StepStats;
 
 inline std::string human_bytes(double b) {
   char buf[32];

@@ -1,5 +1,6 @@
-// Energy of each training step, summed over the ranks, from the meter the deck
-// chooses (energy.meter: auto, model, rapl, nvml, amd-smi; docs/energy.md).
+// Energy of each training step, summed over the ranks, from the meter the
+// configuration names (EnergyConfig::meter, the deck's energy.meter: auto,
+// model, rapl, nvml, amd-smi; docs/energy.md).
 //   - nvml, amd-smi: each rank reads its own GPU (the node-local rank's).
 //   - rapl: a package is shared by the ranks on it, so only each node's first
 //     rank reads it; the others contribute 0.
@@ -28,14 +29,21 @@
 #include "phantom/energy/energy_meter.hpp"
 #include "phantom/energy/energy_regions.hpp"
 #include "phantom/io/deck.hpp"
-#include "region_hooks.hpp"
+#include "phantom/run/region_hooks.hpp"
 
-namespace phantom_train {
+namespace phantom::run {
 
-// This rank's index among the ranks of its node (its GPU).
-inline int node_local_rank() {
+// The deck's [energy] section.
+struct EnergyConfig {
+  std::string meter = "auto";
+  double watts_per_rank = 4.0, idle_watts_per_rank = 1.4;  // the model meter's
+  bool regions = false;  // energy per region as well (Kokkos Tools)
+};
+
+// This rank's index among the ranks of comm on its node (its GPU).
+inline int node_local_rank(MPI_Comm comm) {
   MPI_Comm node;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
   int rank = 0;
   MPI_Comm_rank(node, &rank);
   MPI_Comm_free(&node);
@@ -44,13 +52,15 @@ inline int node_local_rank() {
 
 class StepEnergy : private RegionListener {
  public:
-  StepEnergy(const phantom::Deck& deck, phantom::Communicator& comm) : comm_(comm) {
-    MPI_Comm_dup(MPI_COMM_WORLD, &sum_comm_);
-    node_rank_ = node_local_rank();
+  // world: the MPI communicator spanning comm's ranks (collective over it).
+  StepEnergy(const EnergyConfig& config, phantom::Communicator& comm, MPI_Comm world)
+      : comm_(comm) {
+    MPI_Comm_dup(world, &sum_comm_);
+    node_rank_ = node_local_rank(world);
 
     phantom::MeterOptions options;
     options.device_index = unsigned(node_rank_);
-    const double busy = deck.energy.watts_per_rank, idle = deck.energy.idle_watts_per_rank;
+    const double busy = config.watts_per_rank, idle = config.idle_watts_per_rank;
     const auto t0 = std::chrono::steady_clock::now();
     options.model = [this, busy, idle, t0] {
       const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -62,16 +72,16 @@ class StepEnergy : private RegionListener {
     std::snprintf(buf, sizeof buf, "model: %g W busy, %g W in the communicator, per rank", busy,
                   idle);
     options.model_description = buf;
-        // A meter can be missing on some nodes only: every rank fails alike, with
+    // A meter can be missing on some nodes only: every rank fails alike, with
     // the lowest failing rank's reason, or the others would wait forever.
     std::string error;
     try {
-      selection_ = phantom::make_energy_meter(deck.energy.meter, options);
+      selection_ = phantom::make_energy_meter(config.meter, options);
       last_ = selection_.meter->joules();
     } catch (const phantom::MeterUnavailable& e) {  // the deck asked for what is not here
-      error = "energy.meter = \"" + deck.energy.meter + "\": " + e.reason();
+      error = "energy.meter = \"" + config.meter + "\": " + e.reason();
     } catch (const std::exception& e) {
-      error = "energy.meter = \"" + deck.energy.meter + "\": " + e.what();
+      error = "energy.meter = \"" + config.meter + "\": " + e.what();
     }
     // "auto" may find a GPU on some nodes only; a sum of measured and
     // modelled joules would be labelled wrongly, so every rank must agree
@@ -79,24 +89,23 @@ class StepEnergy : private RegionListener {
     const std::string mine = error.empty() ? selection_.meter->name() : std::string();
     std::string root = mine;
     int length = int(root.size());
-    MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(&length, 1, MPI_INT, 0, sum_comm_);
     root.resize(std::size_t(length));
-    MPI_Bcast(root.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Bcast(root.data(), length, MPI_CHAR, 0, sum_comm_);
     if (error.empty() && !root.empty() && root != mine) {
       int rank = 0;
-      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-      error = "energy.meter = \"" + deck.energy.meter + "\" chose " + mine + " on rank " +
+      MPI_Comm_rank(sum_comm_, &rank);
+      error = "energy.meter = \"" + config.meter + "\" chose " + mine + " on rank " +
               std::to_string(rank) + " but " + root +
               " on rank 0; all ranks must meter alike (name the meter explicitly)";
     }
-    error = phantom::first_error(MPI_COMM_WORLD, error);
+    error = phantom::first_error(sum_comm_, error);
     if (!error.empty()) {
       MPI_Comm_free(&sum_comm_);
       throw phantom::DeckError(error);
     }
     reads_ = selection_.meter->name() != "rapl" || node_rank_ == 0;
-    if (deck.energy.regions)
-      regions_ = std::make_unique<phantom::EnergyRegions>(*selection_.meter);
+    if (config.regions) regions_ = std::make_unique<phantom::EnergyRegions>(*selection_.meter);
   }
   ~StepEnergy() override {
     if (listening_) stop_regions();
@@ -179,4 +188,4 @@ class StepEnergy : private RegionListener {
   mutable std::string name_;
 };
 
-}  // namespace phantom_train
+}  // namespace phantom::run

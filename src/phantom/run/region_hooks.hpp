@@ -1,5 +1,5 @@
-// Kokkos Tools keeps one push-region and one pop-region callback; phantom-train
-// has two listeners (energy per region, the clock plan's phases). RegionHooks
+// Kokkos Tools keeps one push-region and one pop-region callback; a training
+// run has two listeners (energy per region, the clock plan's phases). RegionHooks
 // installs the callbacks while any listener is registered and forwards every
 // region to each, in registration order.
 #pragma once
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace phantom_train {
+namespace phantom::run {
 
 class RegionListener {
  public:
@@ -48,4 +48,4 @@ class RegionHooks {
   }
 };
 
-}  // namespace phantom_train
+}  // namespace phantom::run

@@ -1,5 +1,5 @@
-// phantom-train's checkpoint policy: file names, when to write, how many to
-// keep, and whether a checkpoint fits the deck it is restarted with.
+// A training run's checkpoint policy: file names, how many to keep, and
+// whether a checkpoint fits the network it is restarted into.
 #pragma once
 
 #include <algorithm>
@@ -9,10 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "phantom/core/optimizer.hpp"
 #include "phantom/io/checkpoint_file.hpp"
 #include "phantom/io/deck.hpp"
+#include "phantom/model/distributed_ffn.hpp"
 
-namespace phantom_train {
+namespace phantom::run {
+
+// The deck's [checkpoint] section.
+struct CheckpointPolicy {
+  std::string path;        // prefix of <path>.step<S>.h5; empty: none written
+  std::int64_t every = 0;  // steps between checkpoints (0: at the end only)
+  std::int64_t keep = 2;   // newest checkpoints kept
+};
 
 // Checkpoint of step S: <checkpoint.path>.step<S, 8 digits>.h5
 inline std::string checkpoint_name(const std::string& prefix, std::size_t step) {
@@ -47,34 +56,39 @@ inline void require_writable_directory(const std::string& key, const std::string
                              " does not exist");
 }
 
-// Everything in which a checkpoint differs from what the deck builds on p
-// ranks, as one message; empty if it fits.
-inline std::string restart_mismatch(const phantom::CheckpointInfo& c, const phantom::Deck& d,
+// Everything in which a checkpoint differs from the network `config` builds on
+// `ranks` ranks with optimizer `optimizer` in `precision` ("float", "double"),
+// as one message (the deck's key names); empty if it fits.
+inline std::string restart_mismatch(const phantom::CheckpointInfo& c,
+                                    const phantom::NetworkConfig& config,
+                                    phantom::OptimizerKind optimizer, const std::string& precision,
                                     int ranks) {
   std::string out;
-  auto differ = [&](const std::string& what, const std::string& in_file,
-                    const std::string& in_deck) {
-    if (in_file != in_deck)
-      out += "\n  " + what + " is " + in_file + " in the checkpoint but " + in_deck + " here";
+  auto differ = [&](const std::string& what, const std::string& in_file, const std::string& here) {
+    if (in_file != here)
+      out += "\n  " + what + " is " + in_file + " in the checkpoint but " + here + " here";
   };
   auto num = [](long long v) { return std::to_string(v); };
-  differ("model.strategy", c.strategy, d.model.strategy);
-  differ("model.input_dim", num(c.input_dim), num(d.model.input_dim));
-  differ("model.width", num(c.width), num(d.model.width));
-  differ("model.depth", num(c.depth), num(d.model.depth));
-  differ("model.output_dim", num(c.output_dim), num(d.model.output_dim));
-  differ("model.activation", c.activation, d.model.activation);
-  differ("train.precision", c.precision, d.train.precision);
-  differ("train.optimizer", c.optimizer, d.train.optimizer);
-  if (d.model.strategy == "pp") {
-    differ("model.ghost", num(c.ghost), num(d.model.ghost));
+  const auto& shape = config.shape;
+  differ("model.strategy", c.strategy, phantom::to_string(config.strategy));
+  differ("model.input_dim", num(c.input_dim), num((long long)shape.input_dim));
+  differ("model.width", num(c.width), num((long long)shape.width));
+  differ("model.depth", num(c.depth), num((long long)shape.depth));
+  differ("model.output_dim", num(c.output_dim), num((long long)shape.output_dim));
+  differ("model.activation", c.activation, phantom::to_string(config.activation));
+  differ("train.precision", c.precision, precision);
+  differ("train.optimizer", c.optimizer, phantom::to_string(optimizer));
+  if (config.strategy == phantom::Strategy::pp) {
+    differ("model.ghost", num(c.ghost), num((long long)config.ghost));
     // A pp model's blocks belong to its rank count (tp and megatron restart at any).
     differ("the rank count (pp)", num(c.ranks), num(ranks));
   }
   // The autoencoders' weights exist only with compression.method = "ae", and
   // their encoders (one per rank) belong to the rank count. Other compressors
   // have no parameters and may change at a restart.
-  std::string saved_method = "none", saved_dim = num(d.compression.ae_dim);
+  const std::string method = phantom::to_string(config.compression.method);
+  const std::string dim = num((long long)config.compression.ae_dim);
+  std::string saved_method = "none", saved_dim = dim;
   try {
     const phantom::Deck saved = phantom::parse_deck(c.deck, "checkpoint deck");
     saved_method = saved.compression.method;
@@ -82,12 +96,12 @@ inline std::string restart_mismatch(const phantom::CheckpointInfo& c, const phan
   } catch (const phantom::DeckError&) {
     // A deck from another version: the dataset checks of the load still apply.
   }
-  if (saved_method == "ae" || d.compression.method == "ae") {
-    differ("compression.method", saved_method, d.compression.method);
-    differ("compression.ae_dim", saved_dim, num(d.compression.ae_dim));
+  if (saved_method == "ae" || method == "ae") {
+    differ("compression.method", saved_method, method);
+    differ("compression.ae_dim", saved_dim, dim);
     differ("the rank count (ae encoders)", num(c.ranks), num(ranks));
   }
   return out;
 }
 
-}  // namespace phantom_train
+}  // namespace phantom::run

@@ -1,0 +1,94 @@
+// From a deck (phantom/io/deck.hpp) to the plain structs a Session is built
+// from: what phantom-train and the C API share. A deck that does not fit the
+// rank count is a DeckError naming the key at fault.
+#pragma once
+
+#include <string>
+
+#include "phantom/cost/deck_input.hpp"
+#include "phantom/data/teacher.hpp"
+#include "phantom/io/deck.hpp"
+#include "phantom/io/hdf5_dataset.hpp"
+#include "phantom/model/distributed_ffn.hpp"
+#include "phantom/run/session.hpp"
+
+namespace phantom::run {
+
+// The network the deck describes on `ranks` ranks.
+inline NetworkConfig network_config(const Deck& deck, int ranks) {
+  NetworkConfig c;
+  c.shape = {std::size_t(deck.model.input_dim), std::size_t(deck.model.width),
+             std::size_t(deck.model.depth), std::size_t(deck.model.output_dim)};
+  c.strategy = parse_strategy(deck.model.strategy);
+  c.ghost = std::size_t(deck.model.ghost);
+  c.activation = parse_activation(deck.model.activation);
+  c.compression = cost::compression_config(deck);
+  const std::string r = std::to_string(ranks);
+  if (deck.model.width % ranks != 0)
+    throw DeckError("model.width = " + std::to_string(deck.model.width) +
+                    " is not divisible by the rank count " + r);
+  if (c.strategy == Strategy::dense && ranks != 1)
+    throw DeckError("model.strategy = \"dense\" runs on 1 rank, not " + r +
+                    " (use pp, tp or megatron)");
+  if (c.strategy == Strategy::megatron && deck.model.depth % 2 != 0)
+    throw DeckError("model.depth = " + std::to_string(deck.model.depth) +
+                    " must be even for model.strategy = \"megatron\"");
+  validate(c, ranks);
+  return c;
+}
+
+inline OptimizerConfig optimizer_config(const Deck& deck) {
+  OptimizerConfig oc;
+  oc.kind = parse_optimizer(deck.train.optimizer);
+  oc.learning_rate = deck.train.learning_rate;
+  oc.momentum = deck.train.momentum;
+  return oc;
+}
+
+// The session of the deck's [model], [train], [checkpoint] and [energy]
+// sections on `ranks` ranks ([data] is the caller's: make_dataset).
+inline SessionConfig session_config(const Deck& deck, int ranks) {
+  SessionConfig s;
+  s.network = network_config(deck, ranks);
+  s.optimizer = optimizer_config(deck);
+  s.loss = parse_loss(deck.train.loss);
+  s.seed = std::uint64_t(deck.train.seed);
+  s.data_seed = std::uint64_t(deck.data.seed);
+  s.energy.meter = deck.energy.meter;
+  s.energy.watts_per_rank = deck.energy.watts_per_rank;
+  s.energy.idle_watts_per_rank = deck.energy.idle_watts_per_rank;
+  s.energy.regions = deck.energy.regions;
+  s.checkpoint.path = deck.checkpoint.path;
+  s.checkpoint.every = deck.checkpoint.every;
+  s.checkpoint.keep = deck.checkpoint.keep;
+  s.description = to_toml(deck);
+  return s;
+}
+
+// The data set the deck names: the teacher problem, or /X and /Y of an HDF5 file.
+template <class Scalar, class Space>
+Dataset<Scalar, Space> make_dataset(const Deck& deck, const FFNShape& shape) {
+  if (deck.data.source == "teacher") {
+    TeacherConfig tc;
+    tc.samples = std::size_t(deck.data.samples);
+    tc.input_dim = shape.input_dim;
+    tc.output_dim = shape.output_dim;
+    tc.noise = deck.data.noise;
+    tc.seed = std::uint64_t(deck.data.seed);
+    return make_teacher_dataset<Scalar, Space>(tc);
+  }
+  const HostDataset h = read_hdf5_dataset(deck.data.path, shape.input_dim, shape.output_dim);
+  Dataset<Scalar, Space> d{Matrix<Scalar, Space>("data.x", h.rows, h.x_cols),
+                           Matrix<Scalar, Space>("data.y", h.rows, h.y_cols)};
+  auto x = Kokkos::create_mirror_view(d.x);
+  auto y = Kokkos::create_mirror_view(d.y);
+  for (std::size_t i = 0; i < h.rows; ++i) {  // the file is row-major
+    for (std::size_t j = 0; j < h.x_cols; ++j) x(i, j) = Scalar(h.x[i * h.x_cols + j]);
+    for (std::size_t j = 0; j < h.y_cols; ++j) y(i, j) = Scalar(h.y[i * h.y_cols + j]);
+  }
+  Kokkos::deep_copy(d.x, x);
+  Kokkos::deep_copy(d.y, y);
+  return d;
+}
+
+}  // namespace phantom::run

@@ -1,0 +1,21 @@
+// What a training session reports about one step (phantom/run/session.hpp).
+// Kokkos-free, so host-only translation units (JSON and CSV writing) can use it.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+namespace phantom::run {
+
+struct StepStats {
+  std::size_t step = 0;      // the step's index (0 for the first)
+  double loss = 0;           // mean over the batch
+  double seconds = 0;        // wall time of the step on this rank
+  double issue_seconds = 0;  // communicator: time issuing collectives
+  double wait_seconds = 0;   // communicator: time waiting for them
+  double bytes = 0;          // communicator: logical bytes received by this rank
+  double energy_joules = 0;  // all ranks, from the energy meter (0 without one)
+  double compute_seconds() const { return std::max(0.0, seconds - issue_seconds - wait_seconds); }
+};
+
+}  // namespace phantom::run
