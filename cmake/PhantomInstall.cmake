@@ -9,8 +9,19 @@ install(TARGETS phantom EXPORT PhantomTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/phantom DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(EXPORT PhantomTargets NAMESPACE Phantom:: DESTINATION ${PHANTOM_CMAKE_DIR})
+# The C API in an export set of its own: a C or Fortran project loads it alone,
+# without Kokkos, C++ or toml++ (PhantomConfig.cmake).
+set(PHANTOM_C_API OFF)
+if(TARGET phantom_c)
+  set(PHANTOM_C_API ON)
+  install(TARGETS phantom_c EXPORT PhantomCTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(EXPORT PhantomCTargets NAMESPACE Phantom:: DESTINATION ${PHANTOM_CMAKE_DIR})
+endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PhantomConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/PhantomConfig.cmake
