@@ -50,6 +50,18 @@ if(NOT TARGET Phantom::kokkos)
     INTERFACE_LINK_LIBRARIES "${_phantom_kernels_libs};Phantom::kokkos")
 endif()
 
+# Whether Kokkos' libraries are shared (Debian's, Spack's default): a static
+# Kokkos built without -fPIC cannot go into a shared library such as the C API.
+set(PHANTOM_KOKKOS_SHARED TRUE)
+foreach(_phantom_t Kokkos::kokkoscore trilinos_kokkoscore)
+  if(TARGET ${_phantom_t})
+    get_target_property(_phantom_type ${_phantom_t} TYPE)
+    if(_phantom_type STREQUAL "STATIC_LIBRARY")
+      set(PHANTOM_KOKKOS_SHARED FALSE)
+    endif()
+  endif()
+endforeach()
+
 message(STATUS "Phantom: Kokkos ${Kokkos_VERSION} (${PHANTOM_KOKKOS_FLAVOUR}), devices: ${Kokkos_DEVICES}")
 
 # phantom_host_only_sources(file...): sources that must not see the device
