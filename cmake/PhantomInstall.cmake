@@ -16,7 +16,11 @@ install(EXPORT PhantomTargets NAMESPACE Phantom:: DESTINATION ${PHANTOM_CMAKE_DI
 set(PHANTOM_C_API OFF)
 if(TARGET phantom_c)
   set(PHANTOM_C_API ON)
-  install(TARGETS phantom_c EXPORT PhantomCTargets
+  set(_phantom_c_targets phantom_c)
+  if(TARGET phantom_fortran)
+    list(APPEND _phantom_c_targets phantom_fortran)
+  endif()
+  install(TARGETS ${_phantom_c_targets} EXPORT PhantomCTargets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
           RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

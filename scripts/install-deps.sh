@@ -8,6 +8,7 @@ packages=(
   libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev  # Kokkos + Kokkos Kernels 3.4 (Serial, BLAS TPL)
   libopenblas0-serial                                    # fast single-threaded BLAS behind KokkosBlas
   libopenmpi-dev openmpi-bin
+  gfortran                                               # the Fortran module and its example
   libhdf5-openmpi-dev
   libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev

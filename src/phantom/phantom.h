@@ -74,6 +74,8 @@ int phantom_save(phantom_model_t model, const char* path);
 int phantom_load(phantom_model_t model, const char* path, int64_t* step);
 
 int phantom_get_stats(phantom_model_t model, phantom_stats_t* stats);
+/* The deck's model.input_dim and model.output_dim (either pointer may be NULL). */
+int phantom_get_dims(phantom_model_t model, int64_t* input_dim, int64_t* output_dim);
 int phantom_destroy(phantom_model_t model);
 
 /* The calling thread's last error message ("" if none). */

@@ -357,6 +357,20 @@ int phantom_get_stats(phantom_model_t model, phantom_stats_t* stats) {
   });
 }
 
+int phantom_get_dims(phantom_model_t model, int64_t* input_dim, int64_t* output_dim) {
+  return guarded("phantom_get_dims", [&] {
+    auto& m = checked(model);
+    if (input_dim) *input_dim = std::int64_t(m.input_dim);
+    if (output_dim) *output_dim = std::int64_t(m.output_dim);
+  });
+}
+
+// Not in phantom.h: the Fortran module reports the shape errors it finds
+// (arrays carry their shapes there) through the same last error.
+int phantom_internal_argument_error(const char* function, const char* message) {
+  return guarded(function, [&] { fail(PHANTOM_ERR_ARGUMENT, message); });
+}
+
 int phantom_destroy(phantom_model_t model) {
   return guarded("phantom_destroy", [&] {
     auto& m = checked(model);
