@@ -103,4 +103,48 @@ TYPED_TEST(Optimizer, RejectsBadSettings) {
   EXPECT_THROW(phantom::parse_optimizer("adamw"), phantom::InvalidArgument);
 }
 
+TYPED_TEST(Optimizer, DecoupledWeightDecayShrinksBeforeTheUpdate) {
+  const TypeParam space;
+  phantom::OptimizerConfig c;
+  c.kind = phantom::OptimizerKind::sgd;
+  c.learning_rate = 0.1;
+  c.weight_decay = 0.5;
+  phantom::Optimizer<double, TypeParam> opt(c, space);
+  OneParameter<TypeParam> p;
+  p.set(1.0, -2.0, 0.5, 1.0);
+  opt.step(p.list());  // p = p (1 - 0.1 * 0.5) - 0.1 g = (0.95 - 0.05, -1.9 - 0.1)
+  EXPECT_NEAR(p.values()[0], 0.9, 1e-15);
+  EXPECT_NEAR(p.values()[1], -2.0, 1e-15);
+
+  // AdamW: the first step's Adam update is lr sign(g) (m / sqrt(v) = g / |g|
+  // after bias correction, up to eps), after p *= 1 - lr wd.
+  c.kind = phantom::OptimizerKind::adam;
+  c.learning_rate = 0.01;
+  c.weight_decay = 0.1;
+  phantom::Optimizer<double, TypeParam> adamw(c, space);
+  p.set(1.0, -2.0, 0.5, -1.0);
+  adamw.step(p.list());
+  const double keep = 1 - 0.01 * 0.1;
+  EXPECT_NEAR(p.values()[0], 1.0 * keep - 0.01 * 0.5 / (0.5 + 1e-8), 1e-15);
+  EXPECT_NEAR(p.values()[1], -2.0 * keep + 0.01 * 1.0 / (1.0 + 1e-8), 1e-15);
+}
+
+TYPED_TEST(Optimizer, ZeroWeightDecayIsBitwiseThePlainUpdate) {
+  const TypeParam space;
+  phantom::OptimizerConfig c;
+  c.kind = phantom::OptimizerKind::adam;
+  c.learning_rate = 0.003;
+  phantom::Optimizer<double, TypeParam> plain(c, space);
+  c.weight_decay = 0.0;
+  phantom::Optimizer<double, TypeParam> zero(c, space);
+  OneParameter<TypeParam> a, b;
+  a.set(0.3, -0.7, 0.11, 0.29);
+  b.set(0.3, -0.7, 0.11, 0.29);
+  for (int i = 0; i < 3; ++i) {
+    plain.step(a.list());
+    zero.step(b.list());
+  }
+  EXPECT_EQ(a.values(), b.values());
+}
+
 }  // namespace

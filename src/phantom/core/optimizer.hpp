@@ -2,6 +2,9 @@
 //   sgd:  v = momentum * v + g;  p -= lr * v          (v starts at 0, so v = g first)
 //   adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 //         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// With weight_decay wd > 0 the decay is decoupled (AdamW, SGDW): first
+// p *= 1 - lr wd, then the update above (PyTorch's AdamW exactly; PyTorch's
+// SGD weight_decay is instead added to the gradient).
 #pragma once
 
 #include <cmath>
@@ -29,10 +32,11 @@ inline const char* to_string(OptimizerKind k) {
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::sgd;
   double learning_rate = 1e-2;
-  double momentum = 0.0;  // sgd
-  double beta1 = 0.9;     // adam
-  double beta2 = 0.999;   // adam
-  double epsilon = 1e-8;  // adam
+  double momentum = 0.0;    // sgd
+  double beta1 = 0.9;       // adam
+  double beta2 = 0.999;     // adam
+  double epsilon = 1e-8;    // adam
+  double weight_decay = 0;  // decoupled: p *= 1 - lr weight_decay before the update
 };
 
 namespace detail {
@@ -41,14 +45,18 @@ namespace detail {
 // (nvcc refuses extended lambdas in private member functions).
 
 // v = mu v + g;  p -= lr v
+// keep = 1 - lr wd (1: no decay, and then no multiplication either, so the
+// result is bitwise that of the plain update).
 template <class ExecSpace, class Flat, class State, class Scalar>
 void sgd_update(const ExecSpace& space, const Flat& value, const Flat& grad, const State& v,
-                Scalar lr, Scalar mu) {
+                Scalar lr, Scalar mu, Scalar keep) {
+  const bool decay = keep != Scalar(1);
   Kokkos::parallel_for(
       "phantom::sgd", Kokkos::RangePolicy<ExecSpace>(space, 0, value.extent(0)),
       KOKKOS_LAMBDA(const int i) {
         const Scalar vi = mu * v(i) + grad(i);
         v(i) = vi;
+        if (decay) value(i) *= keep;
         value(i) -= lr * vi;
       });
 }
@@ -59,7 +67,8 @@ void sgd_update(const ExecSpace& space, const Flat& value, const Flat& grad, con
 template <class ExecSpace, class Flat, class State, class Scalar>
 void adam_update(const ExecSpace& space, const Flat& value, const Flat& grad, const State& m,
                  const State& v, Scalar b1, Scalar b2, Scalar eps, Scalar step_size,
-                 Scalar inv_sqrt_c2) {
+                 Scalar inv_sqrt_c2, Scalar keep) {
+  const bool decay = keep != Scalar(1);
   Kokkos::parallel_for(
       "phantom::adam", Kokkos::RangePolicy<ExecSpace>(space, 0, value.extent(0)),
       KOKKOS_LAMBDA(const int i) {
@@ -68,6 +77,7 @@ void adam_update(const ExecSpace& space, const Flat& value, const Flat& grad, co
         const Scalar vi = b2 * v(i) + (Scalar(1) - b2) * g * g;
         m(i) = mi;
         v(i) = vi;
+        if (decay) value(i) *= keep;
         value(i) -= step_size * mi / (math::sqrt(vi) * inv_sqrt_c2 + eps);
       });
 }
@@ -88,17 +98,24 @@ class Optimizer {
     if (config.momentum < 0 || config.momentum >= 1)
       throw InvalidArgument("optimizer: momentum must be in [0, 1), got " +
                             std::to_string(config.momentum));
+    if (config.weight_decay < 0)
+      throw InvalidArgument("optimizer: weight_decay must be >= 0, got " +
+                            std::to_string(config.weight_decay));
   }
+
+  // The rate of the next steps (a schedule sets it before each step).
+  void set_learning_rate(double lr) { config_.learning_rate = lr; }
 
   // One update of every parameter from its gradient.
   void step(const ParameterList<Scalar, Space>& params) {
     allocate_state(params);
     ++steps_;
     const Scalar lr = Scalar(config_.learning_rate);
+    const Scalar keep = Scalar(1 - config_.learning_rate * config_.weight_decay);
     if (config_.kind == OptimizerKind::sgd) {
       const Scalar mu = Scalar(config_.momentum);
       for (std::size_t i = 0; i < params.size(); ++i)
-        detail::sgd_update(space_, params[i].value, params[i].grad, first_[i], lr, mu);
+        detail::sgd_update(space_, params[i].value, params[i].grad, first_[i], lr, mu, keep);
       return;
     }
     const Scalar b1 = Scalar(config_.beta1), b2 = Scalar(config_.beta2);
@@ -108,7 +125,7 @@ class Optimizer {
     const Scalar inv_sqrt_c2 = Scalar(1 / std::sqrt(1 - std::pow(config_.beta2, double(steps_))));
     for (std::size_t i = 0; i < params.size(); ++i)
       detail::adam_update(space_, params[i].value, params[i].grad, first_[i], second_[i], b1, b2,
-                          eps, step_size, inv_sqrt_c2);
+                          eps, step_size, inv_sqrt_c2, keep);
   }
 
   long steps() const { return steps_; }

@@ -41,6 +41,14 @@ struct Deck {
     std::string optimizer = "adam";
     double learning_rate = 1e-3;
     double momentum = 0.0;
+    double weight_decay = 0.0;
+    std::string schedule = "constant";
+    std::int64_t warmup_steps = 0;
+    std::int64_t decay_steps = 0;
+    double min_learning_rate = 0.0;
+    std::int64_t step_every = 1000;
+    double step_factor = 0.1;
+    double clip_norm = 0.0;
     std::string loss = "mse";
     std::string precision = "float";
     std::int64_t seed = 42;

@@ -137,6 +137,13 @@ class DistributedFFN {
   double train_step(const M& x, const M& target, Loss loss, Optimizer<Scalar, Space>& opt) {
     return phantom::train_step(*this, x, target, loss, opt, dy_);
   }
+  // The same with before_update() called between the backward pass and the update.
+  template <class BeforeUpdate>
+  double train_step(const M& x, const M& target, Loss loss, Optimizer<Scalar, Space>& opt,
+                    BeforeUpdate&& before_update) {
+    return phantom::train_step(*this, x, target, loss, opt, dy_,
+                               std::forward<BeforeUpdate>(before_update));
+  }
 
   ParameterList<Scalar, Space> parameters() const {
     ParameterList<Scalar, Space> all;

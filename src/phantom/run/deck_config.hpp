@@ -3,6 +3,7 @@
 // rank count is a DeckError naming the key at fault.
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "phantom/cost/deck_input.hpp"
@@ -42,7 +43,25 @@ inline OptimizerConfig optimizer_config(const Deck& deck) {
   oc.kind = parse_optimizer(deck.train.optimizer);
   oc.learning_rate = deck.train.learning_rate;
   oc.momentum = deck.train.momentum;
+  oc.weight_decay = deck.train.weight_decay;
   return oc;
+}
+
+// The deck's schedule; cosine decays to train.steps unless decay_steps says.
+inline LearningRateSchedule schedule_config(const Deck& deck) {
+  LearningRateSchedule s;
+  s.kind = parse_schedule(deck.train.schedule);
+  s.warmup_steps = deck.train.warmup_steps;
+  s.decay_steps = deck.train.decay_steps > 0
+                      ? deck.train.decay_steps
+                      : std::max<std::int64_t>(1, deck.train.steps - deck.train.warmup_steps);
+  s.min_learning_rate = deck.train.min_learning_rate;
+  s.step_every = deck.train.step_every;
+  s.step_factor = deck.train.step_factor;
+  if (s.kind == ScheduleKind::cosine && s.min_learning_rate > deck.train.learning_rate)
+    throw DeckError("train.min_learning_rate = " + std::to_string(s.min_learning_rate) +
+                    " is above train.learning_rate = " + std::to_string(deck.train.learning_rate));
+  return s;
 }
 
 // The session of the deck's [model], [train], [checkpoint] and [energy]
@@ -51,6 +70,8 @@ inline SessionConfig session_config(const Deck& deck, int ranks) {
   SessionConfig s;
   s.network = network_config(deck, ranks);
   s.optimizer = optimizer_config(deck);
+  s.schedule = schedule_config(deck);
+  s.clip_norm = deck.train.clip_norm;
   s.loss = parse_loss(deck.train.loss);
   s.seed = std::uint64_t(deck.train.seed);
   s.data_seed = std::uint64_t(deck.data.seed);

@@ -26,11 +26,13 @@
 
 #include "phantom/comm/communicator.hpp"
 #include "phantom/core/loss.hpp"
+#include "phantom/core/lr_schedule.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/data/batch_sampler.hpp"
 #include "phantom/io/checkpoint.hpp"
 #include "phantom/model/distributed_ffn.hpp"
 #include "phantom/run/checkpoint_policy.hpp"
+#include "phantom/run/gradient_clipping.hpp"
 #include "phantom/run/step_energy.hpp"
 #include "phantom/run/step_stats.hpp"
 
@@ -38,7 +40,9 @@ namespace phantom::run {
 
 struct SessionConfig {
   NetworkConfig network;
-  OptimizerConfig optimizer;
+  OptimizerConfig optimizer;      // its learning_rate is the schedule's base rate
+  LearningRateSchedule schedule;  // of the step count, so a restart continues it
+  double clip_norm = 0;           // > 0: clip gradients to this global norm
   Loss loss = Loss::mse;
   std::uint64_t seed = 0;       // initial weights (train.seed)
   std::uint64_t data_seed = 0;  // recorded in checkpoints (data.seed)
@@ -61,11 +65,20 @@ class Session {
   Session(Communicator& comm, MPI_Comm world, SessionConfig config, const Space& space = Space())
       : comm_(comm), world_(world), config_(std::move(config)), space_(space) {
     validate(config_.network, comm_.size());
+    validate(config_.schedule);
+    if (!(config_.clip_norm >= 0))
+      throw InvalidArgument("clip_norm must be >= 0, got " + std::to_string(config_.clip_norm));
     net_ = std::make_unique<DistributedFFN<Scalar, Space>>(comm_, config_.network, space_);
     net_->initialize(config_.seed);
     opt_ = std::make_unique<Optimizer<Scalar, Space>>(config_.optimizer, space_);
     if (config_.meter_energy) energy_ = std::make_unique<StepEnergy>(config_.energy, comm_, world_);
+    if (config_.clip_norm > 0) MPI_Comm_dup(world_, &norm_comm_);
   }
+  ~Session() {
+    if (norm_comm_ != MPI_COMM_NULL) MPI_Comm_free(&norm_comm_);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Training data owned by the session: train_step() then draws step s's
   // batch from it (BatchSampler: the same rows for the same step and seed).
@@ -91,9 +104,16 @@ class Session {
     Kokkos::fence();
     if (energy_) energy_->begin_step();
     if (begin_hook_) begin_hook_();
+    const double lr =
+        learning_rate_at(config_.schedule, config_.optimizer.learning_rate, std::int64_t(step_));
+    opt_->set_learning_rate(lr);
+    double norm = 0;
     const auto before = comm_.stats();
     const auto t0 = std::chrono::steady_clock::now();
-    const double loss = net_->train_step(x, y, config_.loss, *opt_);
+    const double loss = net_->train_step(x, y, config_.loss, *opt_, [&] {
+      if (config_.clip_norm > 0)
+        norm = clip_gradients(space_, net_->parameters(), config_.clip_norm, norm_comm_);
+    });
     Kokkos::fence();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -101,6 +121,8 @@ class Session {
     last_ = StepStats{};
     last_.step = step_;
     last_.loss = loss;
+    last_.learning_rate = lr;
+    last_.gradient_norm = norm;
     last_.seconds = seconds;
     last_.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
     last_.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
@@ -202,6 +224,7 @@ class Session {
   std::optional<BatchSampler> sampler_;
   M xb_, yb_;
   std::function<void()> begin_hook_, end_hook_;
+  MPI_Comm norm_comm_ = MPI_COMM_NULL;
   std::size_t step_ = 0;
   StepStats last_;
   double energy_total_ = 0;
