@@ -30,7 +30,7 @@ struct ClockPlan {
   phantom::plan::Plan chosen;
   std::string profile_name;
   RunReport::PlannedClocks summary() const {
-    return {profile_name,          chosen.plan.time_s,     chosen.plan.energy_j,
+    return {profile_name,           chosen.plan.time_s,       chosen.plan.energy_j,
             chosen.baseline.time_s, chosen.baseline.energy_j, chosen.saving_j};
   }
 };
@@ -51,8 +51,8 @@ inline ClockPlan make_clock_plan(const phantom::Deck& deck, int ranks) {
   const auto& c = p.candidate;
   if (in.time_bound_s > 0 && !c.bounded)
     throw phantom::DeckError("plan.time_bound_ms = " + std::to_string(deck.plan.time_bound_ms) +
-                             " is below the fastest modelled step on " + deck.plan.profile +
-                             " (" + std::to_string(1e3 * c.fastest.plan.time_s) + " ms)");
+                             " is below the fastest modelled step on " + deck.plan.profile + " (" +
+                             std::to_string(1e3 * c.fastest.plan.time_s) + " ms)");
   if (deck.plan.apply && in.device.clocks_mhz.empty())
     throw phantom::DeckError("plan.apply: profile '" + deck.plan.profile +
                              "' has no GPU clocks to set");

@@ -40,7 +40,8 @@ class PhaseTimer {
  public:
   void enter(const std::string& phase) {
     const auto now = std::chrono::steady_clock::now();
-    if (!current_.empty()) seconds_[current_] += std::chrono::duration<double>(now - since_).count();
+    if (!current_.empty())
+      seconds_[current_] += std::chrono::duration<double>(now - since_).count();
     current_ = phase;
     since_ = now;
   }
@@ -125,7 +126,8 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
       timer.stop();
       tracker.end_step();
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     watts.push_back((meter->joules() - e0) / seconds);
     for (const auto& name : names) {
       const auto it = timer.seconds().find(name);
@@ -137,8 +139,9 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
   const double idle0 = meter->joules();
   const auto i0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const double idle_watts = (meter->joules() - idle0) /
-                            std::chrono::duration<double>(std::chrono::steady_clock::now() - i0).count();
+  const double idle_watts =
+      (meter->joules() - idle0) /
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - i0).count();
   mine.insert(mine.end(), watts.begin(), watts.end());
   mine.push_back(idle_watts);
 
@@ -169,11 +172,12 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
   const auto a = phantom::plan::plan_fastest(measured);
   std::printf("measured step profile (nvml): %zu clocks x %zu phases x %d ranks -> %s\n", c, n,
               ranks, deck.plan.measure.c_str());
-  std::printf("  on it, plan (a): %.3f ms and %.4g J per step, against %.3f ms and %.4g J at the "
-              "top clock: saving %.4g J (%.2f%%; phantom-plan --step-profile %s)\n",
-              1e3 * a.plan.time_s, a.plan.energy_j, 1e3 * a.baseline.time_s, a.baseline.energy_j,
-              a.saving_j, a.baseline_energy_j > 0 ? 100 * a.saving_j / a.baseline_energy_j : 0.0,
-              deck.plan.measure.c_str());
+  std::printf(
+      "  on it, plan (a): %.3f ms and %.4g J per step, against %.3f ms and %.4g J at the "
+      "top clock: saving %.4g J (%.2f%%; phantom-plan --step-profile %s)\n",
+      1e3 * a.plan.time_s, a.plan.energy_j, 1e3 * a.baseline.time_s, a.baseline.energy_j,
+      a.saving_j, a.baseline_energy_j > 0 ? 100 * a.saving_j / a.baseline_energy_j : 0.0,
+      deck.plan.measure.c_str());
 }
 
 }  // namespace phantom_train

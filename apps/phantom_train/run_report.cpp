@@ -25,6 +25,7 @@ std::string RunReport::summary_json() const {
                 {"energy_measured", energy_measured_},
                 {"energy_zones", energy_zones_},
                 {"energy_meter_selection", energy_selection_}};
+  if (validated_) t.insert("final_validation_loss", validation_loss_);
   if (!plan_.profile.empty())
     t.insert("plan", toml::table{{"profile", plan_.profile},
                                  {"step_s", plan_.step_s},

@@ -23,6 +23,12 @@ namespace phantom_train {
 // One step as the session reports it (phantom/run/session.hpp).
 using StepRecord = phantom::run::StepStats;
 
+inline std::string format_loss(double loss) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4e", loss);
+  return buf;
+}
+
 inline std::string human_bytes(double b) {
   char buf[32];
   if (b >= 1e9)
@@ -98,7 +104,7 @@ class RunReport {
     if (!metrics_) throw phantom::Error("cannot write output.metrics = " + deck_.output.metrics);
     if (!append)
       metrics_ << "step,loss,step_time_s,compute_s,comm_issue_s,comm_wait_s,bytes,energy_j,"
-                  "energy_source\n";
+                  "energy_source,learning_rate,validation_loss\n";
   }
 
   void print_header(std::size_t first_step) const {
@@ -122,19 +128,26 @@ class RunReport {
 
   void record(StepRecord r, bool log, bool root, std::size_t last_step) {
     records_.push_back(r);
+    if (r.validated) {
+      validation_loss_ = r.validation_loss;
+      validated_ = true;
+    }
     if (!root || !log) return;
     const double mean = mean_seconds();
     const double eta = mean * double(last_step - r.step - 1);
     std::printf(
         "step %6zu/%zu  loss %.4e  step %7.2f ms (compute %.2f, comm %.2f, wait %.2f)  "
-        "%s  ETA %.1f s\n",
+        "%s  ETA %.1f s%s\n",
         r.step + 1, last_step, r.loss, 1e3 * r.seconds, 1e3 * r.compute_seconds(),
-        1e3 * r.issue_seconds, 1e3 * r.wait_seconds, human_bytes(r.bytes).c_str(), eta);
+        1e3 * r.issue_seconds, 1e3 * r.wait_seconds, human_bytes(r.bytes).c_str(), eta,
+        r.validated ? ("  val " + format_loss(r.validation_loss)).c_str() : "");
     std::fflush(stdout);
     if (metrics_.is_open()) {
       metrics_ << r.step << ',' << r.loss << ',' << r.seconds << ',' << r.compute_seconds() << ','
                << r.issue_seconds << ',' << r.wait_seconds << ',' << r.bytes << ','
-               << r.energy_joules << ',' << energy_source_ << '\n';
+               << r.energy_joules << ',' << energy_source_ << ',' << r.learning_rate << ',';
+      if (r.validated) metrics_ << r.validation_loss;
+      metrics_ << '\n';
       metrics_.flush();
     }
   }
@@ -148,6 +161,9 @@ class RunReport {
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
   }
   double final_loss() const { return records_.empty() ? 0 : records_.back().loss; }
+  // The last validation loss of this run (validated() false: none computed).
+  bool validated() const { return validated_; }
+  double validation_loss() const { return validation_loss_; }
   std::size_t steps_run() const { return records_.size(); }
 
   void finish() {
@@ -158,6 +174,7 @@ class RunReport {
     std::printf("  %-26s %zu (to step %lld)\n", "steps this run", records_.size(),
                 (long long)deck_.train.steps);
     std::printf("  %-26s %.6e\n", "final loss", final_loss());
+    if (validated_) std::printf("  %-26s %.6e\n", "validation loss (last)", validation_loss_);
     std::printf("  %-26s %.3f ms\n", "step time (median)", 1e3 * median_seconds());
     std::printf("  %-26s %s\n", "bytes per step (per rank)", human_bytes(bytes_per_step_).c_str());
     std::printf("  %-26s %.3f GFLOP\n", "GEMM FLOPs per step/rank", flops_per_step_ / 1e9);
@@ -212,6 +229,8 @@ class RunReport {
   std::string region_report_, clock_report_;
   std::vector<StepRecord> records_;
   std::ofstream metrics_;
+  bool validated_ = false;
+  double validation_loss_ = 0;
 };
 
 }  // namespace phantom_train

@@ -49,8 +49,11 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
                                "\" is at step " + std::to_string(first_step) +
                                ", past train.steps = " + std::to_string(last_step));
   }
-  session.set_data(phantom::run::make_dataset<Scalar, Space>(deck, shape),
-                   std::size_t(deck.train.batch), deck.data.shuffle, std::uint64_t(deck.data.seed));
+  auto data = phantom::run::make_split_data<Scalar, Space>(deck, shape);
+  session.set_data(std::move(data.train), std::size_t(deck.train.batch), deck.data.shuffle,
+                   std::uint64_t(deck.data.seed));
+  if (data.validation.size() > 0)
+    session.set_validation(std::move(data.validation), std::size_t(deck.train.batch));
 
   auto& net = session.network();
   const std::size_t batch = std::size_t(deck.train.batch);
@@ -113,9 +116,14 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     }
   };
   for (std::size_t step = first_step; step < last_step; ++step) {
-    const StepRecord& rec = session.train_step();
+    session.train_step();
     const bool log = (step + 1) % std::size_t(deck.train.log_every) == 0 || step + 1 == last_step ||
                      step == first_step;
+    const std::size_t every = std::size_t(deck.train.validate_every);
+    if (session.has_validation() &&
+        (every > 0 ? (step + 1) % every == 0 || step + 1 == last_step : log))
+      session.validation_loss();  // collective, outside the step's time and energy
+    const StepRecord& rec = session.last_step();
     report.record(rec, log, root, last_step);
     if (step + 1 != last_step) announce(session.save_if_due(false));
   }

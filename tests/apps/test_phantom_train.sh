@@ -125,6 +125,20 @@ check "schedule + clipping + weight decay: N steps == N/2 + N/2 (bitwise)" test 
 check "schedule changes the trajectory" test "$(final sched_straight.json)" != "$(final straight.json)"
 expect_error "step schedule with a factor of 0" 2 "train.step_factor" 1 "${small[@]}" --set train.schedule=step --set train.step_factor=0
 
+# --- held-out validation ----------------------------------------------------------------
+run 2 "${small[@]}" --set train.steps=6 --set data.validation_fraction=0.25 --set output.metrics=val.csv --set output.summary=val.json
+check "validation run exits 0" test "$status" -eq 0
+check "progress line shows the validation loss" grep -q "  val [0-9]" <<<"$out"
+check "metrics: validation_loss column, filled on logged rows" $python -c "
+import csv; rows = list(csv.DictReader(open('val.csv')))
+assert rows and all(float(r['validation_loss']) > 0 for r in rows), rows
+assert all(float(r['learning_rate']) == 1e-3 for r in rows), rows"
+check "summary: final_validation_loss" $python -c "import json; assert json.load(open('val.json'))['final_validation_loss'] > 0"
+run 2 "${small[@]}" --set train.steps=4 --set data.validation_path=good.h5 --set output.summary=valfile.json
+check "validation from a second HDF5 file" $python -c "import json; assert json.load(open('valfile.json'))['final_validation_loss'] > 0"
+expect_error "validation fraction holding out nothing" 2 "data.validation_fraction = 0.001000 holds out 0 of the 256 samples" 2 "${small[@]}" --set data.validation_fraction=0.001
+expect_error "two held-out sets" 2 "data.validation_fraction and data.validation_path both hold out data" 1 "${small[@]}" --set data.validation_fraction=0.1 --set data.validation_path=good.h5
+
 # --- inference from a checkpoint ------------------------------------------------------
 run 2 "${small[@]}" --infer half.step00000004.h5 --set output.summary=infer.json
 check "inference exits 0" test "$status" -eq 0

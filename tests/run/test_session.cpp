@@ -93,6 +93,28 @@ TEST(Session, RestartWithScheduleClippingAndWeightDecayIsBitwise) {
   EXPECT_EQ(straight, resumed);
 }
 
+TEST(Session, ValidationLossIsTheMeanOverTheHeldOutSetInAnyBatching) {
+  phantom::MpiCommunicator comm(MPI_COMM_WORLD);
+  Session s(comm, MPI_COMM_WORLD, config(phantom::Strategy::tp));
+  s.set_data(data(), 8, true, 3);
+  s.train_step();
+  phantom::TeacherConfig t;
+  t.samples = 21;  // batches of 8: 8 + 8 + 5
+  t.input_dim = 5;
+  t.output_dim = 3;
+  t.seed = 9;
+  const auto held = phantom::make_teacher_dataset<double, phantom::DefaultSpace>(t);
+  s.set_validation(held, 8);
+  const double batched = s.validation_loss();
+  EXPECT_TRUE(s.last_step().validated);
+  EXPECT_EQ(s.last_step().validation_loss, batched);
+  M dy("dy", 21, 3);
+  const double whole = phantom::loss_and_gradient(phantom::DefaultSpace(), phantom::Loss::mse,
+                                                  s.predict(held.x), held.y, dy);
+  EXPECT_NEAR(batched, whole, 1e-14 * whole);
+  EXPECT_EQ(s.validation_loss(), batched);  // the model is unchanged by it
+}
+
 TEST(Session, BadSettingsAreRefusedBeforeTraining) {
   phantom::MpiCommunicator comm(MPI_COMM_WORLD);
   auto c = config(phantom::Strategy::tp);

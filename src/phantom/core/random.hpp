@@ -39,6 +39,8 @@ constexpr std::uint64_t kTeacherInputs = 1ull << 40, kTeacherA = kTeacherInputs 
                         kTeacherB = kTeacherInputs + 2, kTeacherNoise = kTeacherInputs + 3;
 // Data shuffling: epoch e's permutation uses stream kShuffle + e.
 constexpr std::uint64_t kShuffle = 1ull << 48;
+// The held-out split of data.validation_fraction.
+constexpr std::uint64_t kValidationSplit = (1ull << 48) - 1;
 }  // namespace streams
 
 // splitmix64 finaliser: a bijective 64-bit mix with good avalanche.

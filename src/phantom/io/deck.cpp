@@ -72,6 +72,17 @@ std::vector<Field> fields(Deck& d) {
       {"data", "noise", &d.data.noise, "teacher target noise amplitude", 0, kInf},
       {"data", "shuffle", &d.data.shuffle, "shuffle the rows each epoch (seeded)"},
       {"data", "seed", &d.data.seed, "seed of the teacher data and of shuffling", 0, kInf},
+      {"data",
+       "validation_fraction",
+       &d.data.validation_fraction,
+       "fraction of the data held out for validation (a seeded random subset)",
+       0,
+       1,
+       {},
+       false,
+       true},
+      {"data", "validation_path", &d.data.validation_path,
+       "HDF5 file of held-out data (/X, /Y), instead of validation_fraction"},
       {"train", "steps", &d.train.steps, "last step of the trajectory (not a count for this run)",
        0, kInf},
       {"train", "batch", &d.train.batch, "samples per step B", 1, kInf},
@@ -95,6 +106,9 @@ std::vector<Field> fields(Deck& d) {
       {"train", "step_every", &d.train.step_every,
        "step: multiply the rate by step_factor every N steps", 1, kInf},
       {"train", "step_factor", &d.train.step_factor, "step: the factor", 0, 1, {}, true},
+      {"train", "validate_every", &d.train.validate_every,
+       "validation loss every N steps (0: with every progress line), when there is held-out data",
+       0, kInf},
       {"train", "clip_norm", &d.train.clip_norm,
        "clip gradients to this global norm, over all ranks, each parameter once (0: off)", 0, kInf},
       {"train", "loss", &d.train.loss, "loss function", -kInf, kInf, {"mse", "cross_entropy"}},
@@ -384,6 +398,15 @@ Deck parse_deck(const std::string& toml_text, const std::string& origin,
   }
   if (deck.data.source == "hdf5" && deck.data.path.empty())
     throw DeckError(origin + ": data.path is required when data.source = \"hdf5\"");
+  if (deck.data.validation_fraction > 0 && !deck.data.validation_path.empty())
+    throw DeckError(origin +
+                    ": data.validation_fraction and data.validation_path both hold out data; "
+                    "set one");
+  if ((deck.data.validation_fraction > 0 || !deck.data.validation_path.empty()) &&
+      deck.compression.error_feedback)
+    throw DeckError(origin +
+                    ": validation with compression.error_feedback = true is not supported (the "
+                    "validation passes would update the error-feedback residuals)");
   check_compression(deck, origin);
   return deck;
 }

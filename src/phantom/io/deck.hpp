@@ -34,6 +34,8 @@ struct Deck {
     double noise = 0.0;
     bool shuffle = false;
     std::int64_t seed = 1;
+    double validation_fraction = 0.0;
+    std::string validation_path;
   } data;
   struct Train {
     std::int64_t steps = 100;
@@ -49,6 +51,7 @@ struct Deck {
     std::int64_t step_every = 1000;
     double step_factor = 0.1;
     double clip_norm = 0.0;
+    std::int64_t validate_every = 0;
     std::string loss = "mse";
     std::string precision = "float";
     std::int64_t seed = 42;

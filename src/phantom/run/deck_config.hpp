@@ -4,9 +4,13 @@
 #pragma once
 
 #include <algorithm>
+#include <numeric>
 #include <string>
+#include <vector>
 
+#include "phantom/core/random.hpp"
 #include "phantom/cost/deck_input.hpp"
+#include "phantom/data/batch_sampler.hpp"
 #include "phantom/data/teacher.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/io/hdf5_dataset.hpp"
@@ -86,6 +90,47 @@ inline SessionConfig session_config(const Deck& deck, int ranks) {
   return s;
 }
 
+namespace detail {
+
+template <class Scalar, class Space>
+Dataset<Scalar, Space> read_dataset(const std::string& path, const FFNShape& shape) {
+  const HostDataset h = read_hdf5_dataset(path, shape.input_dim, shape.output_dim);
+  Dataset<Scalar, Space> d{Matrix<Scalar, Space>("data.x", h.rows, h.x_cols),
+                           Matrix<Scalar, Space>("data.y", h.rows, h.y_cols)};
+  auto x = Kokkos::create_mirror_view(d.x);
+  auto y = Kokkos::create_mirror_view(d.y);
+  for (std::size_t i = 0; i < h.rows; ++i) {  // the file is row-major
+    for (std::size_t j = 0; j < h.x_cols; ++j) x(i, j) = Scalar(h.x[i * h.x_cols + j]);
+    for (std::size_t j = 0; j < h.y_cols; ++j) y(i, j) = Scalar(h.y[i * h.y_cols + j]);
+  }
+  Kokkos::deep_copy(d.x, x);
+  Kokkos::deep_copy(d.y, y);
+  return d;
+}
+
+template <class Scalar, class Space>
+Dataset<Scalar, Space> rows_of(const Dataset<Scalar, Space>& d,
+                               const std::vector<std::size_t>& rows) {
+  Dataset<Scalar, Space> out{Matrix<Scalar, Space>("data.x", rows.size(), d.x.extent(1)),
+                             Matrix<Scalar, Space>("data.y", rows.size(), d.y.extent(1))};
+  gather_batch(Space(), d, rows, out.x, out.y);
+  return out;
+}
+
+}  // namespace detail
+
+// The training and the held-out data the deck names.
+template <class Scalar, class Space>
+struct SplitData {
+  Dataset<Scalar, Space> train, validation;  // validation empty without held-out data
+};
+
+// data.validation_path is read as a second data set; data.validation_fraction
+// f holds out floor(N f) rows chosen by a permutation drawn from data.seed
+// (both parts keep the file's row order).
+template <class Scalar, class Space>
+SplitData<Scalar, Space> make_split_data(const Deck& deck, const FFNShape& shape);
+
 // The data set the deck names: the teacher problem, or /X and /Y of an HDF5 file.
 template <class Scalar, class Space>
 Dataset<Scalar, Space> make_dataset(const Deck& deck, const FFNShape& shape) {
@@ -98,18 +143,39 @@ Dataset<Scalar, Space> make_dataset(const Deck& deck, const FFNShape& shape) {
     tc.seed = std::uint64_t(deck.data.seed);
     return make_teacher_dataset<Scalar, Space>(tc);
   }
-  const HostDataset h = read_hdf5_dataset(deck.data.path, shape.input_dim, shape.output_dim);
-  Dataset<Scalar, Space> d{Matrix<Scalar, Space>("data.x", h.rows, h.x_cols),
-                           Matrix<Scalar, Space>("data.y", h.rows, h.y_cols)};
-  auto x = Kokkos::create_mirror_view(d.x);
-  auto y = Kokkos::create_mirror_view(d.y);
-  for (std::size_t i = 0; i < h.rows; ++i) {  // the file is row-major
-    for (std::size_t j = 0; j < h.x_cols; ++j) x(i, j) = Scalar(h.x[i * h.x_cols + j]);
-    for (std::size_t j = 0; j < h.y_cols; ++j) y(i, j) = Scalar(h.y[i * h.y_cols + j]);
+  return detail::read_dataset<Scalar, Space>(deck.data.path, shape);
+}
+
+template <class Scalar, class Space>
+SplitData<Scalar, Space> make_split_data(const Deck& deck, const FFNShape& shape) {
+  SplitData<Scalar, Space> out;
+  out.train = make_dataset<Scalar, Space>(deck, shape);
+  if (!deck.data.validation_path.empty()) {
+    out.validation = detail::read_dataset<Scalar, Space>(deck.data.validation_path, shape);
+    return out;
   }
-  Kokkos::deep_copy(d.x, x);
-  Kokkos::deep_copy(d.y, y);
-  return d;
+  const double f = deck.data.validation_fraction;
+  if (f <= 0) return out;
+  const std::size_t n = out.train.size(), held = std::size_t(double(n) * f);
+  if (held == 0 || held == n)
+    throw DeckError("data.validation_fraction = " + std::to_string(f) + " holds out " +
+                    std::to_string(held) + " of the " + std::to_string(n) +
+                    " samples; both parts need at least one");
+  // Fisher-Yates over the rows with counter-based draws (as BatchSampler).
+  std::vector<std::size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), std::size_t(0));
+  for (std::size_t i = n; i > 1; --i) {
+    const std::size_t j = std::size_t(
+        uniform01(std::uint64_t(deck.data.seed), streams::kValidationSplit, i) * double(i));
+    std::swap(perm[i - 1], perm[std::min(j, i - 1)]);
+  }
+  std::vector<std::size_t> held_rows(perm.end() - std::ptrdiff_t(held), perm.end());
+  std::vector<std::size_t> train_rows(perm.begin(), perm.end() - std::ptrdiff_t(held));
+  std::sort(held_rows.begin(), held_rows.end());
+  std::sort(train_rows.begin(), train_rows.end());
+  out.validation = detail::rows_of(out.train, held_rows);
+  out.train = detail::rows_of(out.train, train_rows);
+  return out;
 }
 
 }  // namespace phantom::run

@@ -89,6 +89,39 @@ class Session {
     yb_ = M("phantom::session::y", batch, config_.network.shape.output_dim);
   }
 
+  // Held-out data for validation_loss().
+  void set_validation(Dataset<Scalar, Space> data, std::size_t batch) {
+    require(data.size() > 0, "set_validation: the held-out set is empty");
+    validation_ = std::move(data);
+    validation_batch_ = batch;
+  }
+  bool has_validation() const { return validation_batch_ > 0; }
+
+  // The mean loss over the held-out set (forward passes only, in batches of
+  // set_validation's size, the last one partial; the model is unchanged).
+  // Collective. Also recorded in last_step().
+  double validation_loss() {
+    require(has_validation(), "validation_loss(): the session has no held-out data");
+    const std::size_t n = validation_.size(), b = std::min(validation_batch_, n);
+    double weighted = 0;
+    for (std::size_t begin = 0; begin < n; begin += b) {
+      const std::size_t rows = std::min(b, n - begin);
+      if (vx_.extent(0) != rows) {
+        vx_ = M("phantom::session::validation_x", rows, validation_.x.extent(1));
+        vy_ = M("phantom::session::validation_y", rows, validation_.y.extent(1));
+        vdy_ = M("phantom::session::validation_dy", rows, validation_.y.extent(1));
+      }
+      const auto range = Kokkos::make_pair(begin, begin + rows);
+      Kokkos::deep_copy(space_, vx_, Kokkos::subview(validation_.x, range, Kokkos::ALL));
+      Kokkos::deep_copy(space_, vy_, Kokkos::subview(validation_.y, range, Kokkos::ALL));
+      weighted +=
+          double(rows) * loss_and_gradient(space_, config_.loss, net_->forward(vx_), vy_, vdy_);
+    }
+    last_.validated = true;
+    last_.validation_loss = weighted / double(n);
+    return last_.validation_loss;
+  }
+
   // Called on every rank right after the meter starts a step and right
   // before it ends one (phantom-train's clock plan switches clocks there).
   void set_step_hooks(std::function<void()> begin, std::function<void()> end) {
@@ -220,7 +253,9 @@ class Session {
   std::unique_ptr<DistributedFFN<Scalar, Space>> net_;
   std::unique_ptr<Optimizer<Scalar, Space>> opt_;
   std::unique_ptr<StepEnergy> energy_;
-  Dataset<Scalar, Space> data_;
+  Dataset<Scalar, Space> data_, validation_;
+  std::size_t validation_batch_ = 0;
+  M vx_, vy_, vdy_;
   std::optional<BatchSampler> sampler_;
   M xb_, yb_;
   std::function<void()> begin_hook_, end_hook_;
