@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "phantom/io/deck.hpp"
+#include "phantom/run/planned_clocks.hpp"
 #include "phantom/run/step_stats.hpp"
 
 namespace phantom_train {
@@ -86,10 +87,7 @@ class RunReport {
     energy_selection_ = std::move(selection);
   }
   // A modelled clock plan for this run (plan.profile), for the summary.
-  struct PlannedClocks {
-    std::string profile;
-    double step_s = 0, energy_j = 0, baseline_step_s = 0, baseline_energy_j = 0, saving_j = 0;
-  };
+  using PlannedClocks = phantom::run::PlannedClocks;
   void set_plan(const PlannedClocks& plan) { plan_ = plan; }
   void set_region_report(std::string report) { region_report_ = std::move(report); }
   // What the clock controller did (plan.apply), rank 0's GPU.

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "clock_plan.hpp"
 #include "phantom/comm/communicator.hpp"
 #include "phantom/io/deck.hpp"
+#include "phantom/run/clock_plan.hpp"
 #include "phantom/run/deck_config.hpp"
+#include "phantom/run/profile_measurement.hpp"
 #include "phantom/run/session.hpp"
-#include "profile_measurement.hpp"
 #include "run_report.hpp"
 
 namespace phantom_train {
@@ -67,9 +67,9 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
       throw phantom::DeckError("plan.measure: profile '" + deck.plan.profile +
                                "' lists no GPU clocks to measure");
     require_writable_directory("plan.measure", deck.plan.measure);
-    measure_step_profile(deck, comm.rank(), comm.size(),
-                         unsigned(phantom::run::node_local_rank(MPI_COMM_WORLD)), shape.depth + 2,
-                         [&](std::size_t) { session.train_step(); });
+    phantom::run::measure_step_profile(deck, comm.rank(), comm.size(),
+                                       unsigned(phantom::run::node_local_rank(MPI_COMM_WORLD)),
+                                       shape.depth + 2, [&](std::size_t) { session.train_step(); });
     return report;
   }
   phantom::run::StepEnergy& energy = *session.energy();
@@ -80,17 +80,17 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   // The guard outlives the controller: clocks are reset on a signal until the
   // controller itself has reset them.
   std::unique_ptr<phantom::plan::ClockSignalGuard> clock_guard;
-  std::unique_ptr<AppliedClocks> clocks;
+  std::unique_ptr<phantom::run::AppliedClocks> clocks;
   if (!deck.plan.profile.empty()) {
-    const ClockPlan plan = make_clock_plan(deck, comm.size());
+    const phantom::run::ClockPlan plan = phantom::run::make_clock_plan(deck, comm.size());
     report.set_plan(plan.summary());
     if (deck.plan.apply) {
       clock_guard = std::make_unique<phantom::plan::ClockSignalGuard>();
       std::string error;  // no NVML, or no such GPU, on some node: all ranks fail alike
       try {
-        clocks =
-            std::make_unique<AppliedClocks>(plan, comm.rank(), unsigned(energy.node_rank()),
-                                            shape.depth + 2, phantom::MeterOptions().nvml_library);
+        clocks = std::make_unique<phantom::run::AppliedClocks>(
+            plan, comm.rank(), unsigned(energy.node_rank()), shape.depth + 2,
+            phantom::MeterOptions().nvml_library);
       } catch (const std::exception& e) {
         error = std::string("plan.apply: ") + e.what();
       }

@@ -19,17 +19,17 @@
 #include "phantom/energy/nvml_library.hpp"
 #include "phantom/plan/advisor.hpp"
 #include "phantom/plan/clock_controller.hpp"
-#include "phase_tracker.hpp"
-#include "run_report.hpp"
+#include "phantom/run/phase_tracker.hpp"
+#include "phantom/run/planned_clocks.hpp"
 
-namespace phantom_train {
+namespace phantom::run {
 
 // Plan (a), or plan (b) within plan.time_bound_ms, for this run's network.
 struct ClockPlan {
   phantom::plan::Candidate candidate;
   phantom::plan::Plan chosen;
   std::string profile_name;
-  RunReport::PlannedClocks summary() const {
+  PlannedClocks summary() const {
     return {profile_name,           chosen.plan.time_s,       chosen.plan.energy_j,
             chosen.baseline.time_s, chosen.baseline.energy_j, chosen.saving_j};
   }
@@ -88,4 +88,4 @@ class AppliedClocks {
   std::unique_ptr<phantom::plan::ClockController> controller_;
 };
 
-}  // namespace phantom_train
+}  // namespace phantom::run

@@ -17,15 +17,15 @@
 
 #include "phantom/run/region_hooks.hpp"
 
-namespace phantom_train {
+namespace phantom::run {
 
-class PhaseTracker : private phantom::run::RegionListener {
+class PhaseTracker : private RegionListener {
  public:
   using Callback = std::function<void(const std::string& phase)>;
   PhaseTracker(std::size_t layers, Callback on_phase)
       : layers_(layers), on_phase_(std::move(on_phase)) {}
   ~PhaseTracker() override {
-    if (listening_) phantom::run::RegionHooks::remove(this);
+    if (listening_) RegionHooks::remove(this);
   }
   PhaseTracker(const PhaseTracker&) = delete;
   PhaseTracker& operator=(const PhaseTracker&) = delete;
@@ -34,11 +34,11 @@ class PhaseTracker : private phantom::run::RegionListener {
     forward_ = backward_ = 0;
     layer_.clear();
     open_.clear();
-    phantom::run::RegionHooks::add(this);
+    RegionHooks::add(this);
     listening_ = true;
   }
   void end_step() {
-    phantom::run::RegionHooks::remove(this);
+    RegionHooks::remove(this);
     listening_ = false;
   }
 
@@ -92,4 +92,4 @@ class PhaseTracker : private phantom::run::RegionListener {
   bool listening_ = false;
 };
 
-}  // namespace phantom_train
+}  // namespace phantom::run

@@ -23,17 +23,17 @@
 #include <thread>
 #include <vector>
 
-#include "cli_io.hpp"
 #include "phantom/comm/first_error.hpp"
 #include "phantom/cost/deck_input.hpp"
 #include "phantom/energy/nvml_meter.hpp"
+#include "phantom/io/atomic_file.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/plan/model_profile.hpp"
 #include "phantom/plan/planner.hpp"
 #include "phantom/plan/step_profile.hpp"
-#include "phase_tracker.hpp"
+#include "phantom/run/phase_tracker.hpp"
 
-namespace phantom_train {
+namespace phantom::run {
 
 // Accumulates wall time per phase between PhaseTracker's calls.
 class PhaseTimer {
@@ -166,7 +166,7 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
       }
     measured.idle[std::size_t(r)] = {row[c * n + c], 0, "nvml"};
   }
-  phantom_cli::write_atomically(deck.plan.measure, [&](std::ostream& out) {
+  phantom::write_atomically(deck.plan.measure, [&](std::ostream& out) {
     phantom::plan::write_step_profile(measured, out);
   });
   const auto a = phantom::plan::plan_fastest(measured);
@@ -180,4 +180,4 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
       deck.plan.measure.c_str());
 }
 
-}  // namespace phantom_train
+}  // namespace phantom::run
