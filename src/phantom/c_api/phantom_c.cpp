@@ -65,7 +65,7 @@ int guarded(const char* function, F&& f) {
 
 }  // namespace
 
-namespace phantom::c_api {
+namespace phantom::c_api::detail {
 
 // True where p points into device memory that the host cannot read.
 inline bool is_device_pointer(const void* p) {
@@ -126,7 +126,7 @@ void matrix_to_rows(const M& m, const typename M::HostMirror& h, T* p) {
     for (std::size_t j = 0; j < cols; ++j) p[i * cols + j] = T(h(i, j));
 }
 
-}  // namespace phantom::c_api
+}  // namespace phantom::c_api::detail
 
 namespace {
 
@@ -169,9 +169,9 @@ class TypedModel final : public Model {
     dp ? load_rows<double>(x, x_, hx_) : load_rows<float>(x, x_, hx_);
     const M out = session_.predict(x_);
     if (dp)
-      phantom::c_api::matrix_to_rows(out, hy_, static_cast<double*>(y));
+      phantom::c_api::detail::matrix_to_rows(out, hy_, static_cast<double*>(y));
     else
-      phantom::c_api::matrix_to_rows(out, hy_, static_cast<float*>(y));
+      phantom::c_api::detail::matrix_to_rows(out, hy_, static_cast<float*>(y));
   }
 
   void save(const std::string& path) override { session_.save(path); }
@@ -215,7 +215,7 @@ class TypedModel final : public Model {
 
   template <class T>
   void load_rows(const void* p, const M& m, const typename M::HostMirror& h) {
-    phantom::c_api::rows_to_matrix(static_cast<const T*>(p), m, h);
+    phantom::c_api::detail::rows_to_matrix(static_cast<const T*>(p), m, h);
   }
 
   phantom::MpiCommunicator comm_;

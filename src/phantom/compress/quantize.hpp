@@ -21,23 +21,23 @@
 #include "phantom/core/kokkos_compat.hpp"
 
 namespace phantom {
-namespace quantize_detail {
+namespace detail {
 
 // Byte-wise copies (memcpy, usable in device code; the bytes are unaligned).
 template <class T, class Bytes>
-KOKKOS_INLINE_FUNCTION void store(const Bytes& b, std::size_t at, T v) {
+KOKKOS_INLINE_FUNCTION void store_bytes(const Bytes& b, std::size_t at, T v) {
   const unsigned char* src = reinterpret_cast<const unsigned char*>(&v);
   for (std::size_t i = 0; i < sizeof(T); ++i) b(at + i) = src[i];
 }
 template <class T, class Bytes>
-KOKKOS_INLINE_FUNCTION T load(const Bytes& b, std::size_t at) {
+KOKKOS_INLINE_FUNCTION T load_bytes(const Bytes& b, std::size_t at) {
   T v{};
   unsigned char* dst = reinterpret_cast<unsigned char*>(&v);
   for (std::size_t i = 0; i < sizeof(T); ++i) dst[i] = b(at + i);
   return v;
 }
 
-}  // namespace quantize_detail
+}  // namespace detail
 
 // Whether quantize() handles the method.
 inline bool is_quantization(CompressionMethod m) {
@@ -75,7 +75,7 @@ void quantize(const Exec& space, CompressionMethod method, const In& x, const By
           if (a > scale) scale = a;
         }
         const std::size_t base = j * column_bytes;
-        quantize_detail::store(out, base, scale);
+        detail::store_bytes(out, base, scale);
         const Scalar inv = scale > 0 ? Scalar(levels) / scale : Scalar(0);
         unsigned int byte = 0;
         int used = 0;  // bits filled in `byte`
@@ -126,7 +126,7 @@ void dequantize(const Exec& space, CompressionMethod method, const Bytes& in, co
       "phantom::compress::dequantize", Kokkos::RangePolicy<Exec>(space, 0, cols),
       KOKKOS_LAMBDA(const std::size_t j) {
         const std::size_t base = j * column_bytes;
-        const Scalar step = quantize_detail::load<Scalar>(in, base) / Scalar(levels);
+        const Scalar step = detail::load_bytes<Scalar>(in, base) / Scalar(levels);
         for (std::size_t i = 0; i < rows; ++i) {
           const std::size_t bit = i * std::size_t(bits);
           const unsigned code = (unsigned(in(base + sizeof(Scalar) + bit / 8)) >> (bit % 8)) & mask;

@@ -102,9 +102,9 @@ class TopK {
     Kokkos::parallel_for(  // indices are distinct: no two threads write one element
         "phantom::compress::topk_decode", Kokkos::RangePolicy<Exec>(space, 0, k),
         KOKKOS_LAMBDA(const std::size_t i) {
-          const Scalar v = quantize_detail::load<Scalar>(in, i * sizeof(Scalar));
-          const std::size_t at = std::size_t(quantize_detail::load<std::int32_t>(
-              in, k * sizeof(Scalar) + i * sizeof(std::int32_t)));
+          const Scalar v = detail::load_bytes<Scalar>(in, i * sizeof(Scalar));
+          const std::size_t at = std::size_t(
+              detail::load_bytes<std::int32_t>(in, k * sizeof(Scalar) + i * sizeof(std::int32_t)));
           out(at % rows, at / rows) += v;
         });
   }
