@@ -24,9 +24,12 @@ class Phantom(CMakePackage, CudaPackage, ROCmPackage):
     variant("nccl", default=False, description="NCCL communicator (needs +cuda)")
     variant("openmp", default=False, description="Kokkos OpenMP backend")
     variant("tests", default=False, description="Build the GoogleTest suite and benchmarks")
+    variant("fortran", default=True, description="The Fortran module over the C API (needs +mpi+hdf5)")
 
     depends_on("cmake@3.20:", type="build")
     depends_on("kokkos@3.4:")
+    # The C API is a shared library with Kokkos inside: Kokkos must be shared.
+    depends_on("kokkos+shared", when="+mpi+hdf5")
     # +lapack too: Kokkos Kernels 4.2's BLAS TPL calls zrot_, which is LAPACK's,
     # and a Kokkos Kernels built without it leaves phantom-train unlinkable.
     depends_on("kokkos-kernels@3.4:+blas+lapack")
@@ -66,6 +69,8 @@ class Phantom(CMakePackage, CudaPackage, ROCmPackage):
             self.define_from_variant("PHANTOM_ENABLE_HDF5", "hdf5"),
             self.define_from_variant("PHANTOM_ENABLE_NCCL", "nccl"),
             self.define_from_variant("PHANTOM_ENABLE_TESTS", "tests"),
+            self.define("PHANTOM_ENABLE_C_API", self.spec.satisfies("+mpi+hdf5")),
+            self.define("PHANTOM_ENABLE_FORTRAN", self.spec.satisfies("+fortran+mpi+hdf5")),
             self.define_from_variant("PHANTOM_ENABLE_BENCHMARKS", "tests"),
             self.define("PHANTOM_ENABLE_APPS", True),
             self.define("Kokkos_ROOT", self.spec["kokkos"].prefix),
