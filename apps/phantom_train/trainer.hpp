@@ -144,40 +144,26 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
 template <class Scalar>
 void infer(const Deck& deck, phantom::Communicator& comm, const std::string& checkpoint) {
   using Space = phantom::DefaultSpace;
-  using M = phantom::Matrix<Scalar, Space>;
   const bool root = comm.rank() == 0;
   phantom::run::SessionConfig config = phantom::run::session_config(deck, comm.size());
   config.meter_energy = false;
   require_writable_directory("output.summary", deck.output.summary);
   phantom::run::Session<Scalar, Space> session(comm, MPI_COMM_WORLD, config);
   const std::size_t step = session.load(checkpoint, "--infer");
-  const auto data = phantom::run::make_dataset<Scalar, Space>(deck, config.network.shape);
-  const phantom::Loss loss_kind = config.loss;
-
-  const std::size_t n = data.size(), batch = std::min<std::size_t>(deck.train.batch, n);
-  double weighted_loss = 0;
+  // The whole data set as the held-out set: validation_loss() is the mean
+  // loss over it in batches of train.batch, forward passes only.
+  auto data = phantom::run::make_dataset<Scalar, Space>(deck, config.network.shape);
+  const std::size_t n = data.size();
+  session.set_validation(std::move(data), std::size_t(deck.train.batch));
   Kokkos::fence();
   MPI_Barrier(MPI_COMM_WORLD);
   const auto t0 = std::chrono::steady_clock::now();
-  M x, y, dy;  // reallocated only for the last, partial batch
-  for (std::size_t begin = 0; begin < n; begin += batch) {
-    const std::size_t rows = std::min(batch, n - begin);
-    if (x.extent(0) != rows) {
-      x = M("x", rows, config.network.shape.input_dim);
-      y = M("y", rows, config.network.shape.output_dim);
-      dy = M("dy", rows, config.network.shape.output_dim);
-    }
-    const auto range = Kokkos::make_pair(begin, begin + rows);
-    Kokkos::deep_copy(x, Kokkos::subview(data.x, range, Kokkos::ALL));
-    Kokkos::deep_copy(y, Kokkos::subview(data.y, range, Kokkos::ALL));
-    weighted_loss +=
-        rows * phantom::loss_and_gradient(Space(), loss_kind, session.predict(x), y, dy);
-  }
+  const double loss = session.validation_loss();
   Kokkos::fence();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!root) return;
-  const double loss = weighted_loss / n, rate = n / seconds;
+  const double rate = n / seconds;
   std::printf(
       "phantom-train --infer %s (step %zu): %zu samples, loss %.6e, %.3f s, "
       "%.0f samples/s\n",

@@ -139,6 +139,7 @@ class Model {
   virtual void save(const std::string& path) = 0;
   virtual std::int64_t load(const std::string& path) = 0;
   virtual phantom_stats_t stats() const = 0;
+  virtual phantom::FFNShape shape() const = 0;
 };
 
 template <class Scalar>
@@ -148,7 +149,7 @@ class TypedModel final : public Model {
   using M = phantom::Matrix<Scalar, Space>;
 
   TypedModel(MPI_Comm comm, const phantom::Deck& deck)
-      : comm_(comm), session_(comm_, comm, config(deck, comm_.size())) {
+      : comm_(comm), session_(comm_, comm, phantom::run::session_config(deck, comm_.size())) {
     if (!deck.checkpoint.restart.empty())
       session_.load(deck.checkpoint.restart, "checkpoint.restart");
   }
@@ -159,8 +160,7 @@ class TypedModel final : public Model {
     dp ? load_rows<double>(y, y_, hy_) : load_rows<float>(y, y_, hy_);
     const auto& st = session_.train_step(x_, y_);
     batch_ = batch;
-    const std::string name = session_.save_if_due(false);
-    (void)name;
+    session_.save_if_due(false);
     return st.loss;
   }
 
@@ -183,8 +183,10 @@ class TypedModel final : public Model {
     }
   }
 
+  phantom::FFNShape shape() const override { return session_.config().network.shape; }
+
   phantom_stats_t stats() const override {
-    auto& s = const_cast<phantom::run::Session<Scalar, Space>&>(session_);
+    const auto& s = session_;
     phantom_stats_t out{};
     const auto& last = s.last_step();
     out.step = std::int64_t(s.step());
@@ -200,10 +202,6 @@ class TypedModel final : public Model {
   }
 
  private:
-  static phantom::run::SessionConfig config(const phantom::Deck& deck, int ranks) {
-    return phantom::run::session_config(deck, ranks);
-  }
-
   void reshape(std::size_t batch) {  // steady state: no allocation per call
     if (x_.extent(0) == batch) return;
     const auto& shape = session_.config().network.shape;
@@ -230,7 +228,6 @@ class TypedModel final : public Model {
 struct phantom_model {
   MPI_Comm comm = MPI_COMM_NULL;  // Phantom's own duplicate of the caller's
   std::unique_ptr<Model> impl;
-  std::size_t input_dim = 0, output_dim = 0;
 };
 
 namespace {
@@ -297,8 +294,6 @@ int phantom_create(phantom_model_t* model, const char* deck_path, MPI_Comm comm)
       MPI_Comm_free(&m->comm);
       throw;
     }
-    m->input_dim = std::size_t(deck.model.input_dim);
-    m->output_dim = std::size_t(deck.model.output_dim);
     *model = m.release();
     ++live_models;
   });
@@ -360,8 +355,9 @@ int phantom_get_stats(phantom_model_t model, phantom_stats_t* stats) {
 int phantom_get_dims(phantom_model_t model, int64_t* input_dim, int64_t* output_dim) {
   return guarded("phantom_get_dims", [&] {
     auto& m = checked(model);
-    if (input_dim) *input_dim = std::int64_t(m.input_dim);
-    if (output_dim) *output_dim = std::int64_t(m.output_dim);
+    const phantom::FFNShape shape = m.impl->shape();
+    if (input_dim) *input_dim = std::int64_t(shape.input_dim);
+    if (output_dim) *output_dim = std::int64_t(shape.output_dim);
   });
 }
 

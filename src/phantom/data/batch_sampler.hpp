@@ -18,6 +18,19 @@
 
 namespace phantom {
 
+// A permutation of 0..n-1 by Fisher-Yates with counter-based draws from
+// (seed, stream): the same on every rank and machine.
+inline std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed,
+                                                   std::uint64_t stream) {
+  std::vector<std::size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), std::size_t(0));
+  for (std::size_t i = n; i > 1; --i) {
+    const std::size_t j = std::size_t(uniform01(seed, stream, i) * i);
+    std::swap(perm[i - 1], perm[std::min(j, i - 1)]);
+  }
+  return perm;
+}
+
 class BatchSampler {
  public:
   BatchSampler(std::size_t rows, std::size_t batch, bool shuffle, std::uint64_t seed)
@@ -33,15 +46,10 @@ class BatchSampler {
   }
 
  private:
-  // Fisher-Yates with counter-based draws, cached for the current epoch.
+  // The epoch's permutation, cached for the current epoch.
   const std::vector<std::size_t>& permutation(std::size_t epoch) {
     if (epoch != cached_epoch_ || perm_.empty()) {
-      perm_.resize(rows_);
-      std::iota(perm_.begin(), perm_.end(), std::size_t(0));
-      for (std::size_t i = rows_; i > 1; --i) {
-        const std::size_t j = std::size_t(uniform01(seed_, streams::kShuffle + epoch, i) * i);
-        std::swap(perm_[i - 1], perm_[std::min(j, i - 1)]);
-      }
+      perm_ = seeded_permutation(rows_, seed_, streams::kShuffle + epoch);
       cached_epoch_ = epoch;
     }
     return perm_;

@@ -161,14 +161,8 @@ SplitData<Scalar, Space> make_split_data(const Deck& deck, const FFNShape& shape
     throw DeckError("data.validation_fraction = " + std::to_string(f) + " holds out " +
                     std::to_string(held) + " of the " + std::to_string(n) +
                     " samples; both parts need at least one");
-  // Fisher-Yates over the rows with counter-based draws (as BatchSampler).
-  std::vector<std::size_t> perm(n);
-  std::iota(perm.begin(), perm.end(), std::size_t(0));
-  for (std::size_t i = n; i > 1; --i) {
-    const std::size_t j = std::size_t(
-        uniform01(std::uint64_t(deck.data.seed), streams::kValidationSplit, i) * double(i));
-    std::swap(perm[i - 1], perm[std::min(j, i - 1)]);
-  }
+  const std::vector<std::size_t> perm =
+      seeded_permutation(n, std::uint64_t(deck.data.seed), streams::kValidationSplit);
   std::vector<std::size_t> held_rows(perm.end() - std::ptrdiff_t(held), perm.end());
   std::vector<std::size_t> train_rows(perm.begin(), perm.end() - std::ptrdiff_t(held));
   std::sort(held_rows.begin(), held_rows.end());

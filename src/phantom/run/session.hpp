@@ -215,7 +215,9 @@ class Session {
   const StepStats& last_step() const { return last_; }
   double energy_joules() const { return energy_total_; }  // all ranks, all steps so far
   StepEnergy* energy() { return energy_.get(); }          // nullptr without a meter
+  const StepEnergy* energy() const { return energy_.get(); }
   DistributedFFN<Scalar, Space>& network() { return *net_; }
+  const DistributedFFN<Scalar, Space>& network() const { return *net_; }
   Optimizer<Scalar, Space>& optimizer() { return *opt_; }
   const SessionConfig& config() const { return config_; }
   Communicator& communicator() { return comm_; }
