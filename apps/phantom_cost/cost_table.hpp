@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "phantom/cost/deck_input.hpp"
+#include "phantom/run/deck_config.hpp"
 #include "phantom/cost/step_time.hpp"
 #include "phantom/io/deck.hpp"
 
@@ -32,14 +32,14 @@ struct Skipped {
 inline std::vector<Row> evaluate(const phantom::Deck& deck, const Sweep& sweep,
                                  const phantom::cost::DeviceProfile& profile,
                                  std::vector<Skipped>& skipped) {
-  const auto base = phantom::cost::cost_input(deck);
+  const auto base = phantom::run::cost_input(deck);
   std::vector<phantom::Strategy> strategies;
   for (const auto& name : sweep.strategies) strategies.push_back(phantom::parse_strategy(name));
   if (strategies.empty()) strategies.push_back(base.strategy);
   std::vector<Row> rows;
   for (const auto& in : phantom::cost::sweep_inputs(
            base, strategies, sweep.ghosts,
-           phantom::cost::compression_variants(deck, sweep.compressors), sweep.ranks)) {
+           phantom::run::compression_variants(deck, sweep.compressors), sweep.ranks)) {
     try {
       Row r{phantom::cost::network_costs(in), {}};
       r.time = phantom::cost::predict_step(r.costs, profile);

@@ -20,6 +20,7 @@
 #include "cost_table.hpp"
 #include "default_deck.hpp"
 #include "phantom/plan/advisor.hpp"
+#include "phantom/run/deck_config.hpp"
 
 namespace {
 
@@ -236,12 +237,12 @@ void run(const Arguments& args) {
           ? phantom::parse_deck(phantom_train::kDefaultDeck, "default deck", args.overrides)
           : phantom::load_deck(args.deck_path, args.overrides);
   phantom::plan::AdvisorInput in;
-  in.network = phantom::cost::cost_input(deck);
+  in.network = phantom::run::cost_input(deck);
   in.device = phantom::cost::load_profile(args.profile);
   in.strategies.clear();
   for (const auto& s : args.strategies) in.strategies.push_back(phantom::parse_strategy(s));
   in.ghosts = args.ghosts;
-  in.compressions = phantom::cost::compression_variants(deck, args.compressors);
+  in.compressions = phantom::run::compression_variants(deck, args.compressors);
   in.ranks = args.ranks;
   in.time_bound_s = args.time_bound_s;
   in.slow_rank_factor = args.slow_rank;

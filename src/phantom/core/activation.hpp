@@ -3,31 +3,12 @@
 
 #include <string>
 
+#include "phantom/core/activation_kind.hpp"
 #include "phantom/core/elementwise.hpp"
 #include "phantom/core/error.hpp"
 #include "phantom/core/kokkos_compat.hpp"
 
 namespace phantom {
-
-enum class Activation { identity, relu, gelu, tanh };
-
-inline const char* to_string(Activation a) {
-  switch (a) {
-    case Activation::identity: return "identity";
-    case Activation::relu: return "relu";
-    case Activation::gelu: return "gelu";
-    case Activation::tanh: return "tanh";
-  }
-  return "?";
-}
-
-inline Activation parse_activation(const std::string& name) {
-  if (name == "identity") return Activation::identity;
-  if (name == "relu") return Activation::relu;
-  if (name == "gelu") return Activation::gelu;
-  if (name == "tanh") return Activation::tanh;
-  throw InvalidArgument("unknown activation '" + name + "' (allowed: identity, relu, gelu, tanh)");
-}
 
 // act(z) for a compile-time activation. GELU is the exact erf form, as
 // PyTorch's default.

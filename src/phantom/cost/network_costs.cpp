@@ -1,6 +1,6 @@
 #include "phantom/cost/network_costs.hpp"
 
-#include "phantom/model/distributed_ffn.hpp"
+#include "phantom/core/network_config.hpp"
 
 namespace phantom::cost {
 

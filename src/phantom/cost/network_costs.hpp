@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "phantom/compress/compression_config.hpp"
-#include "phantom/model/strategy.hpp"
+#include "phantom/core/strategy.hpp"
 
 namespace phantom::cost {
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "phantom/core/error.hpp"
+#include "phantom/core/network_config.hpp"
 #include "phantom/core/parameter.hpp"
 #include "phantom/core/types.hpp"
 
@@ -42,13 +43,5 @@ class DistributedLayer {
   virtual double bytes_per_step(std::size_t batch) const = 0;
   virtual const std::string& name() const = 0;
 };
-
-// n / p, or an error naming both when p does not divide n.
-inline std::size_t shard_size(std::size_t n, int p, const std::string& what) {
-  if (p <= 0 || n % std::size_t(p) != 0)
-    throw InvalidArgument(what + " " + std::to_string(n) + " is not divisible by the rank count " +
-                          std::to_string(p));
-  return n / std::size_t(p);
-}
 
 }  // namespace phantom

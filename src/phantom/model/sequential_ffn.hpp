@@ -10,18 +10,12 @@
 #include <vector>
 
 #include "phantom/core/loss.hpp"
+#include "phantom/core/network_config.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/layers/dense_layer.hpp"
 #include "phantom/model/train_step.hpp"
 
 namespace phantom {
-
-struct FFNShape {
-  std::size_t input_dim = 0;
-  std::size_t width = 0;
-  std::size_t depth = 0;  // hidden layers
-  std::size_t output_dim = 0;
-};
 
 template <class Scalar, class Space = DefaultSpace>
 class SequentialFFN {

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "phantom/cost/deck_input.hpp"
 #include "phantom/energy/nvml_library.hpp"
 #include "phantom/plan/advisor.hpp"
 #include "phantom/plan/clock_controller.hpp"
+#include "phantom/run/deck_config.hpp"
 #include "phantom/run/phase_tracker.hpp"
 #include "phantom/run/planned_clocks.hpp"
 
@@ -37,7 +37,7 @@ struct ClockPlan {
 
 inline ClockPlan make_clock_plan(const phantom::Deck& deck, int ranks) {
   phantom::plan::AdvisorInput in;
-  in.network = phantom::cost::cost_input(deck, ranks);
+  in.network = phantom::run::cost_input(deck, ranks);
   in.device = phantom::cost::load_profile(deck.plan.profile);
   in.strategies = {in.network.strategy};
   in.ghosts = {in.network.ghost};

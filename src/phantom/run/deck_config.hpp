@@ -1,6 +1,8 @@
-// From a deck (phantom/io/deck.hpp) to the plain structs a Session is built
-// from: what phantom-train and the C API share. A deck that does not fit the
-// rank count is a DeckError naming the key at fault.
+// From a deck (phantom/io/deck.hpp) to the plain structs the library is
+// driven by: a Session's configuration (phantom-train, the C API), the cost
+// model's input (phantom-cost, phantom-plan, plan.profile) and the data. The
+// one place that reads a deck's sections; a deck that does not fit the rank
+// count is a DeckError naming the key at fault.
 #pragma once
 
 #include <algorithm>
@@ -9,7 +11,7 @@
 #include <vector>
 
 #include "phantom/core/random.hpp"
-#include "phantom/cost/deck_input.hpp"
+#include "phantom/cost/network_costs.hpp"
 #include "phantom/data/batch_sampler.hpp"
 #include "phantom/data/teacher.hpp"
 #include "phantom/io/deck.hpp"
@@ -19,6 +21,53 @@
 
 namespace phantom::run {
 
+// The deck's [compression] section (docs/compression.md).
+inline CompressionConfig compression_config(const Deck& deck) {
+  CompressionConfig c;
+  c.method = parse_compression_method(deck.compression.method);
+  c.topk_fraction = deck.compression.topk_fraction;
+  c.error_feedback = deck.compression.error_feedback;
+  c.ae_dim = std::size_t(deck.compression.ae_dim);
+  c.messages = parse_compressed_messages(deck.compression.messages);
+  c.first_layer = std::size_t(deck.compression.first_layer);
+  return c;
+}
+
+// The deck's compression with each named method in turn (for sweeps such as
+// phantom-cost --compressors int8,topk,ae): the other settings come from the
+// deck, except that ae compresses forward messages only (its requirement).
+inline std::vector<CompressionConfig> compression_variants(const Deck& deck,
+                                                           const std::vector<std::string>& names) {
+  std::vector<CompressionConfig> out;
+  for (const auto& name : names) {
+    CompressionConfig c = compression_config(deck);
+    c.method = parse_compression_method(name);
+    if (c.method == CompressionMethod::ae) c.messages = CompressedMessages::forward;
+    if (c.method != CompressionMethod::topk) c.error_feedback = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The cost model's view of the deck: network, batch, optimizer, precision and
+// compression on `ranks` ranks.
+inline cost::CostInput cost_input(const Deck& deck, int ranks = 1) {
+  cost::CostInput in;
+  in.input_dim = std::size_t(deck.model.input_dim);
+  in.width = std::size_t(deck.model.width);
+  in.depth = std::size_t(deck.model.depth);
+  in.output_dim = std::size_t(deck.model.output_dim);
+  in.strategy = parse_strategy(deck.model.strategy);
+  in.ghost = std::size_t(deck.model.ghost);
+  in.ranks = ranks;
+  in.batch = std::size_t(deck.train.batch);
+  in.scalar_bytes = deck.train.precision == "double" ? 8 : 4;
+  in.optimizer = deck.train.optimizer;
+  in.activation = deck.model.activation;
+  in.compression = compression_config(deck);
+  return in;
+}
+
 // The network the deck describes on `ranks` ranks.
 inline NetworkConfig network_config(const Deck& deck, int ranks) {
   NetworkConfig c;
@@ -27,7 +76,7 @@ inline NetworkConfig network_config(const Deck& deck, int ranks) {
   c.strategy = parse_strategy(deck.model.strategy);
   c.ghost = std::size_t(deck.model.ghost);
   c.activation = parse_activation(deck.model.activation);
-  c.compression = cost::compression_config(deck);
+  c.compression = compression_config(deck);
   const std::string r = std::to_string(ranks);
   if (deck.model.width % ranks != 0)
     throw DeckError("model.width = " + std::to_string(deck.model.width) +

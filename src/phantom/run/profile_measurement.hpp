@@ -24,13 +24,13 @@
 #include <vector>
 
 #include "phantom/comm/first_error.hpp"
-#include "phantom/cost/deck_input.hpp"
 #include "phantom/energy/nvml_meter.hpp"
 #include "phantom/io/atomic_file.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/plan/model_profile.hpp"
 #include "phantom/plan/planner.hpp"
 #include "phantom/plan/step_profile.hpp"
+#include "phantom/run/deck_config.hpp"
 #include "phantom/run/phase_tracker.hpp"
 
 namespace phantom::run {
@@ -62,7 +62,7 @@ void measure_step_profile(const phantom::Deck& deck, int world_rank, int ranks,
   // Only the profile's stages and phase names are needed, not a plan.
   const auto device_profile = phantom::cost::load_profile(deck.plan.profile);
   const auto model = phantom::plan::model_step_profile(
-      phantom::cost::network_costs(phantom::cost::cost_input(deck, ranks)), device_profile, 1.0, {},
+      phantom::cost::network_costs(phantom::run::cost_input(deck, ranks)), device_profile, 1.0, {},
       false);
   const std::vector<int>& clocks = device_profile.clocks_mhz;
   // Every NVML step can fail on some ranks only (no library, no permission,

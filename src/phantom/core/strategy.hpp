@@ -1,4 +1,4 @@
-// The parallel strategies of a distributed network (distributed_ffn.hpp has
+// The parallel strategies of a distributed network (model/distributed_ffn.hpp has
 // what each one builds). Kept apart so the cost model and the planner can name
 // strategies without Kokkos.
 #pragma once
