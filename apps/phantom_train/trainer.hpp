@@ -14,6 +14,7 @@
 #include "phantom/io/deck.hpp"
 #include "phantom/run/clock_plan.hpp"
 #include "phantom/run/deck_config.hpp"
+#include "phantom/run/predictions.hpp"
 #include "phantom/run/profile_measurement.hpp"
 #include "phantom/run/session.hpp"
 #include "run_report.hpp"
@@ -148,13 +149,14 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
   phantom::run::SessionConfig config = phantom::run::session_config(deck, comm.size());
   config.meter_energy = false;
   require_writable_directory("output.summary", deck.output.summary);
+  require_writable_directory("output.predictions", deck.output.predictions);
   phantom::run::Session<Scalar, Space> session(comm, MPI_COMM_WORLD, config);
   const std::size_t step = session.load(checkpoint, "--infer");
   // The whole data set as the held-out set: validation_loss() is the mean
   // loss over it in batches of train.batch, forward passes only.
   auto data = phantom::run::make_dataset<Scalar, Space>(deck, config.network.shape);
   const std::size_t n = data.size();
-  session.set_validation(std::move(data), std::size_t(deck.train.batch));
+  session.set_validation(data, std::size_t(deck.train.batch));
   Kokkos::fence();
   MPI_Barrier(MPI_COMM_WORLD);
   const auto t0 = std::chrono::steady_clock::now();
@@ -162,6 +164,11 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
   Kokkos::fence();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!deck.output.predictions.empty()) {
+    const auto outputs =
+        phantom::run::predict_dataset(session, data, std::size_t(deck.train.batch));
+    if (root) phantom::write_hdf5_dataset(deck.output.predictions, outputs);
+  }
   if (!root) return;
   const double rate = n / seconds;
   std::printf(

@@ -144,6 +144,19 @@ run 2 "${small[@]}" --infer half.step00000004.h5 --set output.summary=infer.json
 check "inference exits 0" test "$status" -eq 0
 check "inference reports loss and samples/s" grep -q "samples/s" <<<"$out"
 check "inference summary" $python -c "import json; s = json.load(open('infer.json')); assert s['samples'] == 256 and s['loss'] > 0 and s['samples_per_second'] > 0"
+run 2 "${small[@]}" --infer half.step00000004.h5 --set data.source=hdf5 --set data.path=good.h5 --set output.summary=infer_h5.json --set output.predictions=pred.h5
+check "inference with predictions exits 0" test "$status" -eq 0
+check "predictions: the data's inputs, and outputs whose mse is the loss printed" $python -c "
+import json, h5py, numpy as np
+s = json.load(open('infer_h5.json'))
+with h5py.File('good.h5') as f: x, t = f['X'][...], f['Y'][...]
+with h5py.File('pred.h5') as f: px, py = f['X'][...], f['Y'][...]
+assert px.shape == (200, 8) and py.shape == (200, 3), (px.shape, py.shape)
+assert np.allclose(px, x, rtol=1e-6, atol=1e-7)
+mse = float(np.mean((py - t) ** 2))
+assert abs(mse - s['loss']) <= 1e-5 * s['loss'], (mse, s['loss'])"
+check "predictions: no temporary file left" test ! -e pred.h5.tmp
+expect_error "predictions into a missing directory" 2 'output.predictions = "no/dir/p.h5": directory no/dir does not exist' 1 "${small[@]}" --infer half.step00000004.h5 --set output.predictions=no/dir/p.h5
 
 # --- bad restart files ---------------------------------------------------------------
 head -c 2000 half.step00000004.h5 > cut.h5

@@ -125,6 +125,8 @@ std::vector<Field> fields(Deck& d) {
       {"checkpoint", "restart", &d.checkpoint.restart, "checkpoint file to resume from"},
       {"output", "metrics", &d.output.metrics, "CSV file, one row per logged step (empty: none)"},
       {"output", "summary", &d.output.summary, "JSON summary file (empty: none)"},
+      {"output", "predictions", &d.output.predictions,
+       "--infer: HDF5 file of the inputs (/X) and the model's outputs (/Y) (empty: none)"},
       {"compression",
        "method",
        &d.compression.method,

@@ -66,6 +66,7 @@ struct Deck {
   struct Output {
     std::string metrics;
     std::string summary;
+    std::string predictions;
   } output;
   struct Compression {
     std::string method = "none";

@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <cstdio>
 #include <filesystem>
 
 namespace phantom {
@@ -72,20 +73,33 @@ HostDataset read_hdf5_dataset(const std::string& path, std::size_t input_dim,
 }
 
 void write_hdf5_dataset(const std::string& path, const HostDataset& data) {
-  Closer file{H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
-  if (file.id < 0) throw DataError(path + ": cannot create");
-  auto write = [&](const char* name, const std::vector<double>& values, std::size_t cols) {
-    const hsize_t dims[2] = {data.rows, cols};
-    Closer space{H5Screate_simple(2, dims, nullptr), H5Sclose};
-    Closer dset{
-        H5Dcreate2(file.id, name, H5T_IEEE_F64LE, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-        H5Dclose};
-    if (dset.id < 0 ||
-        H5Dwrite(dset.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
-      throw DataError(path + ": cannot write /" + name);
-  };
-  write("X", data.x, data.x_cols);
-  write("Y", data.y, data.y_cols);
+  // Written under a temporary name and renamed, so a failed write never
+  // leaves a file that looks complete.
+  const std::string tmp = path + ".tmp";
+  try {
+    Closer file{H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
+    if (file.id < 0) throw DataError(path + ": cannot create " + tmp);
+    auto write = [&](const char* name, const std::vector<double>& values, std::size_t cols) {
+      const hsize_t dims[2] = {data.rows, cols};
+      Closer space{H5Screate_simple(2, dims, nullptr), H5Sclose};
+      Closer dset{H5Dcreate2(file.id, name, H5T_IEEE_F64LE, space.id, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT),
+                  H5Dclose};
+      if (dset.id < 0 ||
+          H5Dwrite(dset.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+        throw DataError(path + ": cannot write /" + name);
+    };
+    write("X", data.x, data.x_cols);
+    write("Y", data.y, data.y_cols);
+    if (H5Fflush(file.id, H5F_SCOPE_GLOBAL) < 0) throw DataError(path + ": cannot flush");
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw DataError(path + ": cannot rename " + tmp + " to it");
+  }
 }
 
 }  // namespace phantom

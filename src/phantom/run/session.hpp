@@ -221,6 +221,7 @@ class Session {
   Optimizer<Scalar, Space>& optimizer() { return *opt_; }
   const SessionConfig& config() const { return config_; }
   Communicator& communicator() { return comm_; }
+  const Space& space() const { return space_; }  // the instance every kernel runs on
   static std::string precision() { return sizeof(Scalar) == 8 ? "double" : "float"; }
 
   CheckpointInfo checkpoint_info() const {
