@@ -15,13 +15,13 @@ packages=(
   python3-h5py                                           # tests read checkpoints and data as users would
   gnuplot-nox                                            # phantom-plan --png draws the frontier
 )
-# --studies: also what perf/studies/run_studies.py needs to draw its plots.
+# --studies: also what perf/studies/run_studies.py needs (plots, the digits data set).
 # --openmp: Debian's OpenMP-threaded OpenBLAS, for the OpenMP configuration
 # (scripts/build-kokkos.sh openmp links it explicitly).
 openmp=0
 for arg in "$@"; do
   case "$arg" in
-    --studies) packages+=(python3-matplotlib) ;;
+    --studies) packages+=(python3-matplotlib python3-sklearn) ;;
     --openmp) packages+=(libopenblas0-openmp); openmp=1 ;;
     *) echo "install-deps: unknown option $arg (allowed: --studies, --openmp)" >&2; exit 2 ;;
   esac

@@ -2,14 +2,15 @@
 """Phantom's studies (issue 9): runs phantom-train and phantom-cost, writes one
 CSV and one PNG per study under docs/results/ and regenerates docs/results.md.
 
-    bash scripts/install-deps.sh --studies        # python3-matplotlib
+    bash scripts/install-deps.sh --studies        # python3-matplotlib, python3-sklearn
     cmake --build build -j2 --target phantom-train phantom-cost phantom-plan
     /usr/bin/python3 perf/studies/run_studies.py [--build build] [--only NAME,...] [--quick]
 
 Studies: model (cost model vs measurement, p = 1, 2, widths 1024-4096),
 strong (width 2048, p = 1, 2, 4), weak (width 1024 p), ghosts (k sweep),
 energy (pp vs tp energy per step), loss (a smaller pp model against a larger tp
-model to the same loss), compression (tp and megatron with compressed messages
+model to the same loss, with held-out loss), digits (the same on scikit-learn's
+handwritten digits: held-out loss and accuracy), compression (tp and megatron with compressed messages
 beside pp), projection (8..256 H100 / MI250X GCDs from the cost model), planner
 (phantom-plan's predicted savings on 8..256 H100s). docs/results/discussion.md
 (hand-written) heads docs/results.md; docs/results/backends.md (hand-written)
@@ -80,7 +81,7 @@ class Runner:
         """Runs phantom-train; returns its JSON summary (+ per-step losses)."""
         s = dict(BASE)
         s.update(settings)
-        s["train.steps"] = steps if not self.quick else max(3, steps // 10)
+        s["train.steps"] = self.steps(steps)
         summary = os.path.join(self.tmp, "summary.json")
         s["output.summary"] = summary
         if metrics:
@@ -99,7 +100,24 @@ class Runner:
                 rows = list(csv.DictReader(f))
             out["losses"] = [float(r["loss"]) for r in rows]
             out["times"] = [float(r["step_time_s"]) for r in rows]
+            out["validation"] = [(int(r["step"]), float(r["validation_loss"])) for r in rows
+                                 if r.get("validation_loss")]
         return out
+
+    def steps(self, steps):
+        return steps if not self.quick else max(3, steps // 10)
+
+    def infer(self, ranks, settings, checkpoint, predictions):
+        """phantom-train --infer: its JSON summary; the outputs go to `predictions`."""
+        s = dict(BASE)
+        s.update(settings)
+        s["output.summary"] = os.path.join(self.tmp, "infer.json")
+        s["output.predictions"] = predictions
+        cmd = ["mpiexec", "-n", str(ranks), self.train, "--infer", checkpoint] + sets(s)
+        print("  $", " ".join(cmd[:6]), flush=True)
+        subprocess.run(cmd, check=True, env=mpi_env(), stdout=subprocess.DEVNULL)
+        with open(s["output.summary"]) as f:
+            return json.load(f)
 
     def predict(self, ranks, settings, profile, strategies=None, extra=()):
         s = dict(BASE)
@@ -293,6 +311,12 @@ def study_weak(run):
                            "Width proportional to p: 1024, 2048, 4096.")
 
 
+def smooth(xs, w=20):
+    """The running mean of the last w values."""
+    return [sum(xs[max(0, i - w + 1):i + 1]) / len(xs[max(0, i - w + 1):i + 1])
+            for i in range(len(xs))]
+
+
 def smoothed_final(losses, window=20):
     tail = losses[-window:]
     return sum(tail) / len(tail)
@@ -373,23 +397,28 @@ def study_energy(run):
 
 
 def first_reaching(losses, target, window=20):
-    acc = 0.0
-    for i, loss in enumerate(losses):
-        acc += loss
-        if i >= window:
-            acc -= losses[i - window]
-        if i + 1 >= window and acc / window <= target:
+    """The first step whose window mean (computed as smoothed_final does, so a
+    run reaches its own final mean) is at or below target."""
+    for i in range(window - 1, len(losses)):
+        if smoothed_final(losses[:i + 1], window) <= target:
             return i + 1
     return None
 
 
+# Held-out data for the loss studies: a tenth of the teacher's samples.
+HELD_OUT = {"data.validation_fraction": 0.1, "train.validate_every": 20}
+
+
 def study_loss(run):
     """A smaller pp model (width 1024, p = 2) against a larger tp model (width
-    2048) to the loss the tp model reaches. tp equals the dense network at any
-    p, so its losses are measured at p = 2 and its cost projected at p = 4."""
+    2048) to the loss the tp model reaches, with a tenth of the samples held
+    out. tp equals the dense network at any p, so its losses are measured at
+    p = 2 and its cost projected at p = 4."""
     tp_steps, pp_steps = 240, 480
-    tp = run.train_run(2, {"model.strategy": "tp", "model.width": 2048}, tp_steps, metrics=True)
-    pp = run.train_run(2, {"model.strategy": "pp", "model.width": 1024}, pp_steps, metrics=True)
+    tp = run.train_run(2, {"model.strategy": "tp", "model.width": 2048, **HELD_OUT}, tp_steps,
+                       metrics=True)
+    pp = run.train_run(2, {"model.strategy": "pp", "model.width": 1024, **HELD_OUT}, pp_steps,
+                       metrics=True)
     target = smoothed_final(tp["losses"])
     tp_reach = first_reaching(tp["losses"], target)
     pp_reach = first_reaching(pp["losses"], target)
@@ -397,9 +426,15 @@ def study_loss(run):
     for label, run_out, reach, width, strategy, ranks in (
             ("pp, width 1024", pp, pp_reach, 1024, "pp", 2),
             ("tp, width 2048", tp, tp_reach, 2048, "tp", 4)):
+        held = dict(run_out["validation"])
+        at_reach = max((s for s in held if reach and s <= reach), default=None)
         row = {"model": label, "strategy": strategy, "width": width,
                "parameters": run_out["parameters"], "steps_to_target": reach or "",
-               "measured_s_to_target_at_p2": sum(run_out["times"][:reach]) if reach else ""}
+               "measured_s_to_target_at_p2": sum(run_out["times"][:reach]) if reach else "",
+               "steps_run": len(run_out["losses"]),
+               "final_train_loss": smoothed_final(run_out["losses"]),
+               "final_held_out_loss": run_out["final_validation_loss"],
+               "held_out_loss_at_target": held[at_reach] if at_reach else ""}
         for profile in ("h100-sxm", "mi250x-gcd"):
             p = run.predict([ranks], {"model.width": width}, profile, [strategy])[0]
             row[f"{profile}_ranks"] = ranks
@@ -409,20 +444,22 @@ def study_loss(run):
     write_csv("loss_equivalence", rows)
 
     def draw(ax):
-        def smooth(xs, w=20):
-            return [sum(xs[max(0, i - w + 1):i + 1]) / len(xs[max(0, i - w + 1):i + 1])
-                    for i in range(len(xs))]
-        ax.plot(smooth(pp["losses"]), label="pp, width 1024 (p = 2)")
-        ax.plot(smooth(tp["losses"]), label="tp, width 2048")
-        ax.axhline(target, color="gray", ls="--", label="target: tp's final loss")
+        for out, label, color in ((pp, "pp, width 1024 (p = 2)", "C0"),
+                                  (tp, "tp, width 2048", "C1")):
+            ax.plot(smooth(out["losses"]), color=color, label=label + ", training")
+            ax.plot(*zip(*out["validation"]), color=color, ls=":", marker=".",
+                    label=label + ", held out")
+        ax.axhline(target, color="gray", ls="--", label="target: tp's final training loss")
         ax.set_yscale("log")
         ax.set_xlabel("step")
-        ax.set_ylabel("training loss (mean of 20 steps)")
+        ax.set_ylabel("loss (training: mean of 20 steps)")
         ax.set_title("Loss equivalence on the teacher problem")
     plot("loss_equivalence", draw)
     fmt = lambda v, f: f(v) if v != "" else "not reached"
     return ("## Loss equivalence: a smaller pp model against a larger tp model\n\n"
-            f"Teacher problem, batch 256, Adam 1e-3. Target: the tp model's loss over its last 20 "
+            f"Teacher problem, batch 256, Adam 1e-3, a tenth of the {BASE['data.samples']} "
+            "samples held out (`data.validation_fraction = 0.1`, the held-out loss every 20 "
+            "steps). Target: the tp model's training loss over its last 20 "
             f"of {tp_steps} steps, {target:.4g}; a model reaches it when its 20-step mean first "
             f"drops to it. Losses and times measured at p = 2 on {where()}; tp computes the "
             "dense network's values at any p, so its steps to target hold at p = 4 too. Time and "
@@ -431,6 +468,11 @@ def study_loss(run):
             + table(rows, [("model", lambda r: r["model"]),
                            ("parameters", lambda r: f"{r['parameters']:.4g}"),
                            ("steps to target", lambda r: str(r["steps_to_target"] or "not reached")),
+                           ("held-out loss there", lambda r: fmt(r["held_out_loss_at_target"],
+                                                                 lambda v: f"{v:.4g}")),
+                           ("training / held-out loss at the end",
+                            lambda r: f"{r['final_train_loss']:.4g} / "
+                            f"{r['final_held_out_loss']:.4g} (step {r['steps_run']})"),
                            ("measured s (p = 2)", lambda r: fmt(r["measured_s_to_target_at_p2"],
                                                                 lambda v: f"{v:.2f}")),
                            ("H100 ranks, ms, J (projected)",
@@ -442,6 +484,93 @@ def study_loss(run):
                                 r["mi250x-gcd_s_to_target"], lambda v: f"{1e3 * v:.2f}") + ", " +
                             fmt(r["mi250x-gcd_j_to_target"], lambda v: f"{v:.3g}"))])
             + "\n![loss equivalence](results/loss_equivalence.png)\n")
+
+
+DIGITS_TEST = 360  # held-out images of the 1797
+
+
+def write_digits(directory):
+    """sklearn's handwritten digits (8 x 8 images, 10 classes) as two HDF5 data
+    sets, /X pixels / 16 and /Y one-hot: a seeded 360-image held-out file and
+    the rest to train on. Returns the paths and the held-out labels."""
+    try:
+        import h5py
+        import numpy as np
+        from sklearn.datasets import load_digits
+    except ImportError:
+        sys.exit("run_studies: the digits study needs python3-sklearn and python3-h5py: "
+                 "bash scripts/install-deps.sh --studies")
+    digits = load_digits()
+    x, labels = digits.data / 16.0, digits.target
+    order = np.random.default_rng(0).permutation(len(x))
+    held, train = order[:DIGITS_TEST], order[DIGITS_TEST:]
+    paths = {}
+    for name, rows in (("train", train), ("held_out", held)):
+        paths[name] = os.path.join(directory, f"digits_{name}.h5")
+        with h5py.File(paths[name], "w") as f:
+            f["X"] = x[rows]
+            f["Y"] = np.eye(10)[labels[rows]]
+    return paths, labels[held]
+
+
+def study_digits(run):
+    """A smaller pp model against a larger tp model on real data: held-out loss
+    and accuracy on the handwritten digits."""
+    import h5py
+    import numpy as np
+    paths, held_labels = write_digits(run.tmp)
+    steps = 600
+    common = {"model.input_dim": 64, "model.output_dim": 10, "model.depth": 2,
+              "train.loss": "cross_entropy", "train.batch": 64, "data.source": "hdf5",
+              "data.path": paths["train"], "data.validation_path": paths["held_out"],
+              "data.shuffle": True, "train.validate_every": 25}
+    rows, curves = [], {}
+    for label, strategy, width in (("pp, width 256", "pp", 256), ("tp, width 512", "tp", 512)):
+        prefix = os.path.join(run.tmp, f"digits-{strategy}")
+        settings = dict(common, **{"model.strategy": strategy, "model.width": width,
+                                   "checkpoint.path": prefix})
+        out = run.train_run(2, settings, steps, metrics=True)
+        checkpoint = f"{prefix}.step{run.steps(steps):08d}.h5"
+        predictions = os.path.join(run.tmp, f"digits-{strategy}-predictions.h5")
+        infer = run.infer(2, dict(settings, **{"data.path": paths["held_out"],
+                                               "data.validation_path": ""}),
+                          checkpoint, predictions)
+        with h5py.File(predictions) as f:
+            predicted = np.argmax(f["Y"][...], axis=1)
+        accuracy = float(np.mean(predicted == held_labels))
+        curves[label] = out
+        rows.append({"model": label, "strategy": strategy, "width": width,
+                     "parameters": out["parameters"], "steps": len(out["losses"]),
+                     "final_train_loss": smoothed_final(out["losses"]),
+                     "held_out_loss": infer["loss"], "held_out_accuracy": accuracy,
+                     "measured_s": sum(out["times"])})
+    write_csv("digits", rows)
+
+    def draw(ax):
+        for (label, out), color in zip(curves.items(), ("C0", "C1")):
+            ax.plot(smooth(out["losses"]), color=color, label=label + ", training")
+            ax.plot(*zip(*out["validation"]), color=color, ls=":", marker=".",
+                    label=label + ", held out")
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel("cross-entropy (training: mean of 20 steps)")
+        ax.set_title("Handwritten digits, p = 2")
+    plot("digits", draw)
+    return ("## Held-out accuracy on real data: handwritten digits\n\n"
+            f"scikit-learn's digits (1797 images of 8 x 8 pixels, 10 classes; "
+            f"{DIGITS_TEST} held out by a seeded permutation, the rest trained on), written to "
+            "HDF5 by the study driver. Depth 2, cross-entropy, batch 64 shuffled, Adam 1e-3, "
+            f"{run.steps(steps)} steps, p = 2 on {where()}. Held-out loss and accuracy from "
+            "`phantom-train --infer` on the held-out file (`output.predictions`, the class with "
+            "the largest logit).\n\n"
+            + table(rows, [("model", lambda r: r["model"]),
+                           ("parameters", lambda r: f"{r['parameters']:.4g}"),
+                           ("steps", lambda r: str(r["steps"])),
+                           ("training loss (last 20)", lambda r: f"{r['final_train_loss']:.4g}"),
+                           ("held-out loss", lambda r: f"{r['held_out_loss']:.4g}"),
+                           ("held-out accuracy", lambda r: f"{100 * r['held_out_accuracy']:.1f}%"),
+                           ("measured s", lambda r: f"{r['measured_s']:.2f}")])
+            + "\n![digits](results/digits.png)\n")
 
 
 COMPRESSORS = [("tp", "none"), ("tp", "int8"), ("tp", "int4"), ("tp", "fp16"), ("tp", "topk"),
@@ -627,6 +756,7 @@ def study_planner(run):
 
 STUDIES = {"model": study_model, "strong": study_strong, "weak": study_weak,
            "ghosts": study_ghosts, "energy": study_energy, "loss": study_loss,
+           "digits": study_digits,
            "compression": study_compression, "projection": study_projection,
            "planner": study_planner}
 
