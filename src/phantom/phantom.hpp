@@ -6,6 +6,7 @@
 #include "phantom/core/error.hpp"
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/loss.hpp"
+#include "phantom/core/network_config.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/core/types.hpp"
 #include "phantom/cost/network_costs.hpp"
