@@ -87,4 +87,67 @@ TYPED_TEST(Accounting, MegatronCountersEqualFormulas) {
   counters_equal_formulas<TypeParam>(phantom::Strategy::megatron);
 }
 
+// Every parameter and its gradient lie in the network's two contiguous
+// buffers, in order, without overlap, each layer's inside its range; the
+// buffers hold the values a step reads and the gradients it writes.
+template <class Space>
+void parameters_are_contiguous(phantom::Strategy strategy, bool compressed) {
+  const Space space;
+  auto comm = phantom::make_world_communicator();
+  if (strategy == phantom::Strategy::dense && comm->size() != 1) GTEST_SKIP();
+  auto cfg = config(strategy, 2);
+  if (compressed) {
+    cfg.compression.method = phantom::CompressionMethod::ae;
+    cfg.compression.ae_dim = 4;
+    cfg.compression.messages = phantom::CompressedMessages::forward;
+  }
+  phantom::DistributedFFN<double, Space> net(*comm, cfg, space);
+  net.initialize(1);
+  const auto& storage = net.storage();
+  const double* values = storage.values().data();
+  const double* grads = storage.gradients().data();
+  std::size_t end = 0, count = 0;
+  for (const auto& p : net.parameters()) {
+    const std::size_t at = std::size_t(p.value.data() - values);
+    EXPECT_EQ(p.grad.data() - grads, std::ptrdiff_t(at)) << p.name;
+    EXPECT_GE(at, end) << p.name << " overlaps the tensor before it";
+    EXPECT_EQ(at % (64 / sizeof(double)), 0u) << p.name << " is not 64-byte aligned";
+    end = at + p.value.size();
+    EXPECT_LE(end, storage.size()) << p.name;
+    const auto range = storage.layer_range(layer_of(p.name));
+    EXPECT_TRUE(at >= range.first && end <= range.second) << p.name << " outside its layer";
+    count += p.value.size();
+  }
+  EXPECT_EQ(storage.layer_count(), net.layers().size());
+  EXPECT_LE(storage.size() - count, net.parameters().size() * (64 / sizeof(double)));
+
+  // A backward pass's gradients land in the buffer: its norm is the parameters' one.
+  const Batch<Space> batch(space, 3);
+  M<Space> dy("dy", kBatch, 3);
+  phantom::loss_and_gradient(space, phantom::Loss::mse, net.forward(batch.x), batch.t, dy);
+  net.backward(dy);
+  double by_parameter = 0, by_buffer = 0;
+  for (const auto& p : net.parameters()) {
+    auto g = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.grad);
+    for (std::size_t i = 0; i < g.size(); ++i) by_parameter += g(i) * g(i);
+  }
+  auto all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), storage.gradients());
+  for (std::size_t i = 0; i < all.size(); ++i) by_buffer += all(i) * all(i);
+  EXPECT_GT(by_buffer, 0);
+  EXPECT_DOUBLE_EQ(by_buffer, by_parameter);
+}
+
+TYPED_TEST(Accounting, PpParametersAreContiguous) {
+  parameters_are_contiguous<TypeParam>(phantom::Strategy::pp, false);
+}
+TYPED_TEST(Accounting, TpParametersAreContiguous) {
+  parameters_are_contiguous<TypeParam>(phantom::Strategy::tp, false);
+}
+TYPED_TEST(Accounting, MegatronWithAutoencoderParametersAreContiguous) {
+  parameters_are_contiguous<TypeParam>(phantom::Strategy::megatron, true);
+}
+TYPED_TEST(Accounting, DenseParametersAreContiguous) {
+  parameters_are_contiguous<TypeParam>(phantom::Strategy::dense, false);
+}
+
 }  // namespace

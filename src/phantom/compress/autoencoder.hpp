@@ -21,6 +21,7 @@
 
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/parameter.hpp"
+#include "phantom/core/parameter_storage.hpp"
 #include "phantom/core/random.hpp"
 #include "phantom/core/types.hpp"
 
@@ -80,6 +81,11 @@ class Autoencoder {
     gemm(space_, "T", "N", Scalar(1), dcode_, x, Scalar(0), dencoder_);     // dE_r = g^T x_r
     gemm(space_, "N", "N", Scalar(1), dcode_, encoder_, Scalar(0), dx_);    // dx_r = g E_r
     return dx_;
+  }
+
+  void bind_storage(ParameterStorage<Scalar, Space>& storage) {
+    storage.bind(encoder_, dencoder_);
+    storage.bind(decoder_, ddecoder_);
   }
 
   ParameterList<Scalar, Space> parameters() const {

@@ -83,6 +83,10 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
   }
 
   // The local block is rows [r m, (r+1) m) of the global weight and bias.
+  void bind_storage(ParameterStorage<Scalar, Space>& storage) override {
+    local_.bind_storage(storage);
+  }
+
   ParameterList<Scalar, Space> parameters() const override {
     auto list = local_.parameters();
     const std::size_t m = local_.n_out(), row0 = std::size_t(comm_.rank()) * m;

@@ -17,6 +17,7 @@
 #include "phantom/core/bias.hpp"
 #include "phantom/core/gemm.hpp"
 #include "phantom/core/parameter.hpp"
+#include "phantom/core/parameter_storage.hpp"
 #include "phantom/core/random.hpp"
 #include "phantom/core/types.hpp"
 #include "phantom/layers/activated_output.hpp"
@@ -103,6 +104,11 @@ class DenseLayer {
   void backward_weights() {
     gemm(space_, "T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
     bias_gradient(space_, delta_, dbias_);
+  }
+
+  void bind_storage(ParameterStorage<Scalar, Space>& storage) {
+    storage.bind(weight_, dweight_);
+    storage.bind(bias_, dbias_);
   }
 
   ParameterList<Scalar, Space> parameters() const {

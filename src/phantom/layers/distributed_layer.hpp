@@ -9,6 +9,7 @@
 #include "phantom/core/error.hpp"
 #include "phantom/core/network_config.hpp"
 #include "phantom/core/parameter.hpp"
+#include "phantom/core/parameter_storage.hpp"
 #include "phantom/core/types.hpp"
 
 namespace phantom {
@@ -31,6 +32,9 @@ class DistributedLayer {
   // This rank's parameters (replicated ones, such as a row-parallel bias, are
   // held and updated identically on every rank).
   virtual ParameterList<Scalar, Space> parameters() const = 0;
+  // Moves the parameters and their gradients into the network's contiguous
+  // storage (storage.bind for each, in the order of parameters()).
+  virtual void bind_storage(ParameterStorage<Scalar, Space>& storage) = 0;
   // Parameters of the whole layer over all ranks, each counted once.
   virtual std::size_t global_parameter_count() const = 0;
   // GEMM FLOPs per sample on this rank.

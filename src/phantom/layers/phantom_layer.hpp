@@ -124,6 +124,13 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     return dx_;
   }
 
+  void bind_storage(ParameterStorage<Scalar, Space>& storage) override {
+    storage.bind(local_, dlocal_);
+    storage.bind(bias_, dbias_);
+    storage.bind(ghost_, dghost_);
+    storage.bind(decompress_, ddecompress_);
+  }
+
   // Global tensors (docs/checkpoint.md): local (p x m x m), bias (n),
   // ghost (p x k x m), decompress (p x p x m x k) with zero blocks s = r.
   ParameterList<Scalar, Space> parameters() const override {

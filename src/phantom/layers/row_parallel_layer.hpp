@@ -109,6 +109,12 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
 
   // Columns [r m, (r+1) m) of the global weight; the bias is replicated; then
   // the autoencoder's encoder and decoder, if any.
+  void bind_storage(ParameterStorage<Scalar, Space>& storage) override {
+    storage.bind(weight_, dweight_);
+    storage.bind(bias_, dbias_);
+    if (autoencoder_) autoencoder_->bind_storage(storage);
+  }
+
   ParameterList<Scalar, Space> parameters() const override {
     const std::size_t m = weight_.extent(1);
     ParameterList<Scalar, Space> list{

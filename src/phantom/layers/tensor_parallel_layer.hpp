@@ -120,6 +120,11 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
   }
 
   // Rows [r m, (r+1) m) of the global weight and bias.
+  void bind_storage(ParameterStorage<Scalar, Space>& storage) override {
+    storage.bind(weight_, dweight_);
+    storage.bind(bias_, dbias_);
+  }
+
   ParameterList<Scalar, Space> parameters() const override {
     const std::size_t n = width(), row0 = own_begin();
     return {placed(make_parameter(name_ + ".weight", weight_, dweight_),

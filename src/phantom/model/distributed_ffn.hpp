@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,14 @@ class DistributedFFN {
     add(std::make_unique<RowParallelLayer<Scalar, Space>>(comm, s.width, s.output_dim,
                                                           Activation::identity, s.depth + 1,
                                                           "phantom::output", none, space));
+    // Every parameter and gradient into one buffer each, layer after layer.
+    for (auto& layer : layers_) layer->bind_storage(storage_);
+    storage_.allocate();
+    for (auto& layer : layers_) {
+      storage_.begin_layer();
+      layer->bind_storage(storage_);
+      storage_.end_layer();
+    }
   }
 
   void initialize(std::uint64_t seed) {
@@ -91,9 +100,17 @@ class DistributedFFN {
     return h;
   }
 
+  // after_layer(l), if set, runs once layer l's gradients are enqueued on
+  // the network's instance (data parallelism starts reducing them there).
   void backward(const M& dy) {
     M g = dy;
-    for (std::size_t l = layers_.size(); l-- > 0;) g = layers_[l]->backward(g);
+    for (std::size_t l = layers_.size(); l-- > 0;) {
+      g = layers_[l]->backward(g);
+      if (after_layer_backward_) after_layer_backward_(l);
+    }
+  }
+  void set_after_layer_backward(std::function<void(std::size_t)> hook) {
+    after_layer_backward_ = std::move(hook);
   }
 
   double train_step(const M& x, const M& target, Loss loss, Optimizer<Scalar, Space>& opt) {
@@ -137,6 +154,8 @@ class DistributedFFN {
   Communicator& communicator() const { return comm_; }
   const Space& execution_space() const { return space_; }
   std::vector<std::unique_ptr<Layer>>& layers() { return layers_; }
+  // This rank's parameters and gradients, contiguous (layer l: layer_range(l)).
+  const ParameterStorage<Scalar, Space>& storage() const { return storage_; }
 
  private:
   void add(std::unique_ptr<Layer> layer) { layers_.push_back(std::move(layer)); }
@@ -145,6 +164,8 @@ class DistributedFFN {
   NetworkConfig config_;
   Space space_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  ParameterStorage<Scalar, Space> storage_{space_};
+  std::function<void(std::size_t)> after_layer_backward_;
   M dy_;
 };
 
