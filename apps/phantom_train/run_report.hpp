@@ -114,6 +114,10 @@ class RunReport {
         (long long)m.width, (long long)m.depth, (long long)m.output_dim, m.activation.c_str(),
         m.strategy == "pp" ? (", k = " + std::to_string(m.ghost)).c_str() : "",
         deck_.train.precision.c_str(), (long long)deck_.train.batch, parameters_);
+    if (deck_.parallel.data > 1)
+      std::printf("data parallel: %lld replicas of %lld model-parallel ranks, %lld samples each\n",
+                  (long long)deck_.parallel.data, (long long)(ranks_ / deck_.parallel.data),
+                  (long long)(deck_.train.batch / deck_.parallel.data));
     const auto& z = deck_.compression;
     if (z.method != "none")
       std::printf(

@@ -58,8 +58,8 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
 
   auto& net = session.network();
   const std::size_t batch = std::size_t(deck.train.batch);
-  RunReport report(deck, comm.size(), net.global_parameter_count(), net.bytes_per_step(batch),
-                   net.flops_per_sample() * batch);
+  RunReport report(deck, comm.size(), net.global_parameter_count(), session.bytes_per_step(batch),
+                   net.flops_per_sample() * double(batch / std::size_t(deck.parallel.data)));
   if (!deck.plan.measure.empty()) {
     if (deck.plan.profile.empty())
       throw phantom::DeckError(

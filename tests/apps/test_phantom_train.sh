@@ -161,8 +161,22 @@ expect_error "predictions into a missing directory" 2 'output.predictions = "no/
 # --- bad restart files ---------------------------------------------------------------
 head -c 2000 half.step00000004.h5 > cut.h5
 expect_error "truncated restart" 3 "checkpoint cut.h5:" 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=cut.h5
-expect_error "restart at another p (pp)" 2 "the rank count (pp) is 2 in the checkpoint but 3 here" 3 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
+expect_error "restart at another p (pp)" 2 "the model-parallel size (pp) is 2 in the checkpoint but 3 here" 3 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
 expect_error "restart with another width" 2 "model.width is 48 in the checkpoint but 96 here" 2 "${small[@]}" --set model.width=96 --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
+
+# --- data parallelism: decks, and a pp restart with replicas ----------------------------
+expect_error "parallel.data not dividing the ranks" 2 "parallel.data = 2 does not divide the 3 ranks" 3 "${small[@]}" --set parallel.data=2
+expect_error "batch not divisible by parallel.data" 2 "train.batch = 16 is not divisible by parallel.data = 3" 3 "${small[@]}" --set parallel.data=3
+expect_error "width not divisible by the model-parallel size" 2 "model.width = 51 is not divisible by the model-parallel size 2 (4 ranks / parallel.data = 2)" 4 "${small[@]}" --set parallel.data=2 --set model.width=51
+expect_error "pp restart at another model-parallel size" 2 "the model-parallel size (pp) is 2 in the checkpoint but 1 here" 2 "${small[@]}" --set parallel.data=2 --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
+run 4 "${small[@]}" --set parallel.data=2 --set train.steps=8 --set checkpoint.restart=half.step00000004.h5 --set output.summary=replicas.json --set checkpoint.path=replicas
+check "pp restart on 2 replicas of its 2 ranks exits 0" test "$status" -eq 0
+check "... ends with the loss of the 2-rank run" $python -c "
+import json; a = json.load(open('replicas.json'))['final_loss']; b = json.load(open('resumed.json'))['final_loss']
+assert abs(a - b) <= 1e-5 * b, (a, b)"
+check "... writes its checkpoint once, with the grid's shape" $python -c "
+import h5py; f = h5py.File('replicas.step00000008.h5'); m = f['model'].attrs
+assert m['p'] == 2 and m['data_parallel'] == 2, dict(m)"
 
 # --- tp restarts at another rank count ------------------------------------------------
 run 2 "${small[@]}" --set model.strategy=tp --set train.steps=4 --set checkpoint.path=tp --set train.precision=double

@@ -192,7 +192,7 @@ class TypedModel final : public Model {
     out.step = std::int64_t(s.step());
     out.loss = last.loss;
     out.parameters = std::int64_t(s.network().global_parameter_count());
-    out.bytes_per_step = batch_ ? s.network().bytes_per_step(batch_) : 0.0;
+    out.bytes_per_step = batch_ ? s.bytes_per_step(batch_) : 0.0;
     out.bytes_last_step = last.bytes;
     out.step_seconds = last.seconds;
     out.comm_seconds = last.issue_seconds + last.wait_seconds;

@@ -21,8 +21,6 @@ template <class Scalar, class Space>
 class ParameterStorage {
  public:
   using Flat = Kokkos::View<Scalar*, Space>;
-  // Each tensor starts on a 64-byte boundary.
-  static constexpr std::size_t kAlign = 64 / sizeof(Scalar) > 0 ? 64 / sizeof(Scalar) : 1;
 
   explicit ParameterStorage(const Space& space = Space()) : space_(space) {}
 
@@ -34,18 +32,20 @@ class ParameterStorage {
     static_assert(View::rank == 1 || View::rank == 2, "parameters are vectors or matrices");
     if (value.size() != grad.size())
       throw ShapeError("ParameterStorage::bind: value and gradient differ in size");
-    const std::size_t n = value.size(), padded = (n + kAlign - 1) / kAlign * kAlign;
+    // Packed end to end, no padding: a slice of the buffer holds exactly the
+    // parameters its all-reduce is counted for (docs/communicators.md).
+    const std::size_t n = value.size();
     if (measuring_) {
-      size_ += padded;
+      size_ += n;
       return;
     }
-    if (offset_ + padded > size_)
+    if (offset_ + n > size_)
       throw Error("ParameterStorage::bind: the second pass binds more than the first measured");
     View v = at(values_, value), g = at(gradients_, grad);
     Kokkos::deep_copy(space_, v, value);
     value = v;
     grad = g;
-    offset_ += padded;
+    offset_ += n;
   }
 
   // Ends the measuring pass: allocates both buffers (zeros).
@@ -62,7 +62,7 @@ class ParameterStorage {
   const Flat& values() const { return values_; }
   const Flat& gradients() const { return gradients_; }
   std::size_t size() const { return size_; }
-  // [begin, end) of layer l's tensors in the buffers (padding included).
+  // [begin, end) of layer l's tensors in the buffers.
   const std::pair<std::size_t, std::size_t>& layer_range(std::size_t l) const {
     return layers_.at(l);
   }

@@ -181,6 +181,7 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       write_attribute(model, "activation", info.activation);
       write_attribute(model, "precision", info.precision);
       write_attribute(model, "p", info.ranks);
+      write_attribute(model, "data_parallel", info.data_parallel);
       write_attribute(model, "k", info.ghost);
       write_attribute(model, "input_dim", info.input_dim);
       write_attribute(model, "width", info.width);
@@ -268,6 +269,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
   info.activation = read_string(model, "activation", path);
   info.precision = read_string(model, "precision", path);
   info.ranks = i64(model, "p");
+  if (H5Aexists(model, "data_parallel") > 0) info.data_parallel = i64(model, "data_parallel");
   info.ghost = i64(model, "k");
   info.input_dim = i64(model, "input_dim");
   info.width = i64(model, "width");

@@ -25,6 +25,9 @@ class CheckpointError : public Error {
 struct CheckpointInfo {
   std::string strategy, activation, precision, optimizer;
   std::int64_t ranks = 0, ghost = 0, input_dim = 0, width = 0, depth = 0, output_dim = 0;
+  // The process grid that wrote it: `ranks` model-parallel ranks (p) in each
+  // of data_parallel replicas (1 in files from before data parallelism).
+  std::int64_t data_parallel = 1;
   std::int64_t step = 0;                       // the next step to train (steps done)
   std::int64_t optimizer_steps = 0;            // updates the optimizer has made (Adam's t)
   std::int64_t train_seed = 0, data_seed = 0;  // all random numbers derive from these

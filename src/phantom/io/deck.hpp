@@ -27,6 +27,10 @@ struct Deck {
     std::int64_t ghost = 16;
     std::string activation = "relu";
   } model;
+  struct Parallel {
+    std::int64_t data = 1;   // data-parallel replicas D
+    double bucket_mb = 4.0;  // gradient all-reduce buckets
+  } parallel;
   struct Data {
     std::string source = "teacher";
     std::string path;

@@ -81,7 +81,7 @@ inline std::string restart_mismatch(const phantom::CheckpointInfo& c,
   if (config.strategy == phantom::Strategy::pp) {
     differ("model.ghost", num(c.ghost), num((long long)config.ghost));
     // A pp model's blocks belong to its rank count (tp and megatron restart at any).
-    differ("the rank count (pp)", num(c.ranks), num(ranks));
+    differ("the model-parallel size (pp)", num(c.ranks), num(ranks));
   }
   // The autoencoders' weights exist only with compression.method = "ae", and
   // their encoders (one per rank) belong to the rank count. Other compressors

@@ -68,8 +68,22 @@ inline cost::CostInput cost_input(const Deck& deck, int ranks = 1) {
   return in;
 }
 
-// The network the deck describes on `ranks` ranks.
-inline NetworkConfig network_config(const Deck& deck, int ranks) {
+// The model-parallel size of the deck on `ranks` ranks: ranks / parallel.data.
+inline int model_parallel_size(const Deck& deck, int ranks) {
+  const std::int64_t D = deck.parallel.data;
+  if (D < 1 || ranks % D != 0)
+    throw DeckError("parallel.data = " + std::to_string(D) + " does not divide the " +
+                    std::to_string(ranks) + " ranks");
+  if (deck.train.batch % D != 0)
+    throw DeckError("train.batch = " + std::to_string(deck.train.batch) +
+                    " is not divisible by parallel.data = " + std::to_string(D));
+  return ranks / int(D);
+}
+
+// The network the deck describes on `ranks` ranks (its model-parallel size
+// with parallel.data = D > 1).
+inline NetworkConfig network_config(const Deck& deck, int world_ranks) {
+  const int ranks = model_parallel_size(deck, world_ranks);
   NetworkConfig c;
   c.shape = {std::size_t(deck.model.input_dim), std::size_t(deck.model.width),
              std::size_t(deck.model.depth), std::size_t(deck.model.output_dim)};
@@ -78,9 +92,14 @@ inline NetworkConfig network_config(const Deck& deck, int ranks) {
   c.activation = parse_activation(deck.model.activation);
   c.compression = compression_config(deck);
   const std::string r = std::to_string(ranks);
+  const std::string count =
+      deck.parallel.data == 1
+          ? "the rank count " + r
+          : "the model-parallel size " + r + " (" + std::to_string(world_ranks) +
+                " ranks / parallel.data = " + std::to_string(deck.parallel.data) + ")";
   if (deck.model.width % ranks != 0)
-    throw DeckError("model.width = " + std::to_string(deck.model.width) +
-                    " is not divisible by the rank count " + r);
+    throw DeckError("model.width = " + std::to_string(deck.model.width) + " is not divisible by " +
+                    count);
   if (c.strategy == Strategy::dense && ranks != 1)
     throw DeckError("model.strategy = \"dense\" runs on 1 rank, not " + r +
                     " (use pp, tp or megatron)");
@@ -125,6 +144,8 @@ inline SessionConfig session_config(const Deck& deck, int ranks) {
   s.optimizer = optimizer_config(deck);
   s.schedule = schedule_config(deck);
   s.clip_norm = deck.train.clip_norm;
+  s.data_parallel = int(deck.parallel.data);
+  s.bucket_mb = deck.parallel.bucket_mb;
   s.loss = parse_loss(deck.train.loss);
   s.seed = std::uint64_t(deck.train.seed);
   s.data_seed = std::uint64_t(deck.data.seed);

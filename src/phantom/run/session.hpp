@@ -12,6 +12,13 @@
 //
 // Every call is collective over the communicator's ranks, each passing the
 // same batch (x: batch x input_dim, y: batch x output_dim, on Space).
+//
+// Data parallelism (config.data_parallel = D): the ranks form D replicas of a
+// model-parallel network on size / D consecutive ranks (comm/process_grid.hpp);
+// every rank still passes the global batch, replica d trains on its d-th
+// contiguous share, the gradients are averaged across replicas in buckets
+// overlapped with the backward pass (model/gradient_averaging.hpp), and the
+// loss reported is the global mean. Checkpoints are written by replica 0.
 #pragma once
 
 #include <mpi.h>
@@ -25,12 +32,15 @@
 #include <string>
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/comm/first_error.hpp"
+#include "phantom/comm/process_grid.hpp"
 #include "phantom/core/loss.hpp"
 #include "phantom/core/lr_schedule.hpp"
 #include "phantom/core/optimizer.hpp"
 #include "phantom/data/batch_sampler.hpp"
 #include "phantom/io/checkpoint.hpp"
 #include "phantom/model/distributed_ffn.hpp"
+#include "phantom/model/gradient_averaging.hpp"
 #include "phantom/run/checkpoint_policy.hpp"
 #include "phantom/run/gradient_clipping.hpp"
 #include "phantom/run/step_energy.hpp"
@@ -46,6 +56,8 @@ struct SessionConfig {
   Loss loss = Loss::mse;
   std::uint64_t seed = 0;       // initial weights (train.seed)
   std::uint64_t data_seed = 0;  // recorded in checkpoints (data.seed)
+  int data_parallel = 1;        // D replicas; the model-parallel size is ranks / D
+  double bucket_mb = 4;         // data-parallel all-reduce buckets, MiB of gradients
   bool meter_energy = true;     // false: no meter is opened (e.g. a profiling run)
   EnergyConfig energy;
   CheckpointPolicy checkpoint;
@@ -64,18 +76,42 @@ class Session {
   // InvalidArgument naming it on every rank).
   Session(Communicator& comm, MPI_Comm world, SessionConfig config, const Space& space = Space())
       : comm_(comm), world_(world), config_(std::move(config)), space_(space) {
-    validate(config_.network, comm_.size());
+    const int D = config_.data_parallel;
+    require(D >= 1 && comm_.size() % D == 0, "data_parallel = " + std::to_string(D) +
+                                                 " does not divide the " +
+                                                 std::to_string(comm_.size()) + " ranks");
+    require(config_.bucket_mb > 0,
+            "bucket_mb must be > 0, got " + std::to_string(config_.bucket_mb));
+    validate(config_.network, comm_.size() / D);
     validate(config_.schedule);
     if (!(config_.clip_norm >= 0))
       throw InvalidArgument("clip_norm must be >= 0, got " + std::to_string(config_.clip_norm));
-    net_ = std::make_unique<DistributedFFN<Scalar, Space>>(comm_, config_.network, space_);
+    model_world_ = world_;
+    if (D > 1) {  // replicas of consecutive ranks, as the grid's model groups
+      grid_ = std::make_unique<ProcessGrid>(comm_, comm_.size() / D);
+      const int P = comm_.size() / D, w = comm_.rank();
+      MPI_Comm_split(world_, w / P, w % P, &model_world_);
+      MPI_Comm_split(world_, w % P, w / P, &data_world_);
+    }
+    net_ = std::make_unique<DistributedFFN<Scalar, Space>>(model_comm(), config_.network, space_);
     net_->initialize(config_.seed);
+    if (D > 1) {
+      const auto bucket = std::size_t(config_.bucket_mb * 1048576.0 / sizeof(Scalar));
+      averager_ = std::make_unique<GradientAverager<Scalar, Space>>(
+          grid_->data(), net_->storage(), std::max<std::size_t>(1, bucket), space_);
+      net_->set_after_layer_backward([this](std::size_t l) { averager_->layer_done(l); });
+    }
     opt_ = std::make_unique<Optimizer<Scalar, Space>>(config_.optimizer, space_);
     if (config_.meter_energy) energy_ = std::make_unique<StepEnergy>(config_.energy, comm_, world_);
-    if (config_.clip_norm > 0) MPI_Comm_dup(world_, &norm_comm_);
+    // The gradients are the same in every replica: the norm is one replica's.
+    if (config_.clip_norm > 0) MPI_Comm_dup(model_world_, &norm_comm_);
   }
   ~Session() {
     if (norm_comm_ != MPI_COMM_NULL) MPI_Comm_free(&norm_comm_);
+    if (grid_) {
+      MPI_Comm_free(&model_world_);
+      MPI_Comm_free(&data_world_);
+    }
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -83,10 +119,12 @@ class Session {
   // Training data owned by the session: train_step() then draws step s's
   // batch from it (BatchSampler: the same rows for the same step and seed).
   void set_data(Dataset<Scalar, Space> data, std::size_t batch, bool shuffle, std::uint64_t seed) {
+    require_divisible_batch(batch, "set_data");
     data_ = std::move(data);
     sampler_.emplace(data_.size(), batch, shuffle, seed);
-    xb_ = M("phantom::session::x", batch, config_.network.shape.input_dim);
-    yb_ = M("phantom::session::y", batch, config_.network.shape.output_dim);
+    const std::size_t share = batch / std::size_t(config_.data_parallel);
+    xb_ = M("phantom::session::x", share, config_.network.shape.input_dim);
+    yb_ = M("phantom::session::y", share, config_.network.shape.output_dim);
   }
 
   // Held-out data for validation_loss().
@@ -129,11 +167,62 @@ class Session {
     end_hook_ = std::move(end);
   }
 
-  // One optimizer step on the batch (x, y); returns its statistics.
+  // One optimizer step on the batch (x, y), the same on every rank (with data
+  // parallelism, the global batch); returns its statistics.
   const StepStats& train_step(const M& x, const M& y) {
     require(x.extent(0) > 0 && x.extent(0) == y.extent(0),
             "train_step: x has " + std::to_string(x.extent(0)) + " rows and y " +
                 std::to_string(y.extent(0)));
+    if (!grid_) return step_on(x, y);
+    require_divisible_batch(x.extent(0), "train_step");
+    const std::size_t share = x.extent(0) / std::size_t(config_.data_parallel);
+    if (xs_.extent(0) != share) {
+      xs_ = M("phantom::session::x_share", share, x.extent(1));
+      ys_ = M("phantom::session::y_share", share, y.extent(1));
+    }
+    const std::size_t begin = std::size_t(grid_->data_rank()) * share;
+    const auto rows = Kokkos::make_pair(begin, begin + share);
+    Kokkos::deep_copy(space_, xs_, Kokkos::subview(x, rows, Kokkos::ALL));
+    Kokkos::deep_copy(space_, ys_, Kokkos::subview(y, rows, Kokkos::ALL));
+    return step_on(xs_, ys_);
+  }
+
+  // One step on the session's own data (set_data), at the current step: this
+  // replica's share of the step's rows.
+  const StepStats& train_step() {
+    require(sampler_.has_value(), "train_step(): the session has no data (set_data)");
+    const std::vector<std::size_t>& rows = sampler_->rows_for_step(step_);
+    if (!grid_) {
+      gather_batch(space_, data_, rows, xb_, yb_);
+    } else {
+      const std::size_t share = rows.size() / std::size_t(config_.data_parallel);
+      const auto first = rows.begin() + std::ptrdiff_t(std::size_t(grid_->data_rank()) * share);
+      gather_batch(space_, data_, std::vector<std::size_t>(first, first + std::ptrdiff_t(share)),
+                   xb_, yb_);
+    }
+    return step_on(xb_, yb_);
+  }
+
+  // Logical bytes one rank receives per step on a global batch of `batch`:
+  // the model-parallel messages of its share, plus the data-parallel
+  // all-reduce of its gradients (docs/communicators.md).
+  double bytes_per_step(std::size_t batch) const {
+    const std::size_t D = std::size_t(config_.data_parallel);
+    return net_->bytes_per_step(batch / D) + data_parallel_bytes_per_step();
+  }
+  double data_parallel_bytes_per_step() const {
+    double bytes = 0;
+    for (std::size_t b = 0; averager_ && b < averager_->bucket_count(); ++b) {
+      const auto& r = averager_->bucket(b);
+      bytes += ring_bytes(Collective::allreduce, r.second - r.first, sizeof(Scalar),
+                          config_.data_parallel);
+    }
+    return bytes;
+  }
+
+ private:
+  // One optimizer step on this replica's share (x, y).
+  const StepStats& step_on(const M& x, const M& y) {
     Kokkos::fence();
     if (energy_) energy_->begin_step();
     if (begin_hook_) begin_hook_();
@@ -141,16 +230,23 @@ class Session {
         learning_rate_at(config_.schedule, config_.optimizer.learning_rate, std::int64_t(step_));
     opt_->set_learning_rate(lr);
     double norm = 0;
-    const auto before = comm_.stats();
+    const auto before = model_comm().stats();
+    const auto dp_before = grid_ ? grid_->data().stats() : CommStats();
     const auto t0 = std::chrono::steady_clock::now();
-    const double loss = net_->train_step(x, y, config_.loss, *opt_, [&] {
+    double loss = net_->train_step(x, y, config_.loss, *opt_, [&] {
+      if (averager_) averager_->finish();
       if (config_.clip_norm > 0)
         norm = clip_gradients(space_, net_->parameters(), config_.clip_norm, norm_comm_);
     });
     Kokkos::fence();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto after = comm_.stats();
+    const auto after = model_comm().stats();
+    const auto dp_after = grid_ ? grid_->data().stats() : CommStats();
+    if (grid_) {  // equal shares: the global mean is the mean of the replicas' means
+      MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, data_world_);
+      loss /= config_.data_parallel;
+    }
     last_ = StepStats{};
     last_.step = step_;
     last_.loss = loss;
@@ -160,6 +256,15 @@ class Session {
     last_.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
     last_.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
     last_.bytes = after.total_bytes() - before.total_bytes();
+    const auto dp = dp_after[Collective::allreduce];
+    const auto dp0 = dp_before[Collective::allreduce];
+    last_.data_parallel_calls = dp.calls - dp0.calls;
+    last_.data_parallel_bytes = dp.bytes - dp0.bytes;
+    last_.data_parallel_issue_seconds = dp.issue_seconds - dp0.issue_seconds;
+    last_.data_parallel_wait_seconds = dp.wait_seconds - dp0.wait_seconds;
+    last_.bytes += last_.data_parallel_bytes;
+    last_.issue_seconds += last_.data_parallel_issue_seconds;
+    last_.wait_seconds += last_.data_parallel_wait_seconds;
     if (end_hook_) end_hook_();
     if (energy_) last_.energy_joules = energy_->end_step();  // collective, after the timing
     energy_total_ += last_.energy_joules;
@@ -167,20 +272,29 @@ class Session {
     return last_;
   }
 
-  // One step on the session's own data (set_data), at the current step.
-  const StepStats& train_step() {
-    require(sampler_.has_value(), "train_step(): the session has no data (set_data)");
-    gather_batch(space_, data_, sampler_->rows_for_step(step_), xb_, yb_);
-    return train_step(xb_, yb_);
-  }
-
+ public:
   // The network's output for x (batch x output_dim); valid until the next
   // call that runs the network.
   M predict(const M& x) { return net_->forward(x); }
 
   // Writes a checkpoint of the model, the optimizer and the step (collective).
   void save(const std::string& path) {
-    save_checkpoint(path, world_, checkpoint_info(), net_->parameters(), *opt_);
+    if (!grid_) {
+      save_checkpoint(path, world_, checkpoint_info(), net_->parameters(), *opt_);
+      return;
+    }
+    // Replica 0 writes the model once; every rank returns with the file in
+    // place, or with replica 0's error.
+    std::string error;
+    if (grid_->data_rank() == 0) {
+      try {
+        save_checkpoint(path, model_world_, checkpoint_info(), net_->parameters(), *opt_);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    error = first_error(world_, error);
+    if (!error.empty()) throw CheckpointError(error);
   }
 
   // The checkpoint the policy asks for after the step just done, if any
@@ -201,12 +315,12 @@ class Session {
   // one DeckError that names `key`, the setting that gave the path); returns
   // the checkpoint's step, from which training continues. Collective.
   std::size_t load(const std::string& path, const std::string& key = "checkpoint") {
-    const auto info = read_checkpoint_info(path, world_);
-    const std::string mismatch =
-        restart_mismatch(info, config_.network, config_.optimizer.kind, precision(), comm_.size());
+    const auto info = read_checkpoint_info(path, model_world_);
+    const std::string mismatch = restart_mismatch(info, config_.network, config_.optimizer.kind,
+                                                  precision(), model_comm().size());
     if (!mismatch.empty())
       throw DeckError(key + " = \"" + path + "\" does not fit the deck:" + mismatch);
-    load_checkpoint(path, world_, info, net_->parameters(), *opt_);
+    load_checkpoint(path, model_world_, info, net_->parameters(), *opt_);
     step_ = std::size_t(info.step);
     return step_;
   }
@@ -221,6 +335,10 @@ class Session {
   Optimizer<Scalar, Space>& optimizer() { return *opt_; }
   const SessionConfig& config() const { return config_; }
   Communicator& communicator() { return comm_; }
+  // The model-parallel ranks of this replica (all of communicator() when D = 1).
+  Communicator& model_comm() const { return grid_ ? grid_->model() : comm_; }
+  int data_parallel() const { return config_.data_parallel; }
+  int replica() const { return grid_ ? grid_->data_rank() : 0; }
   const Space& space() const { return space_; }  // the instance every kernel runs on
   static std::string precision() { return sizeof(Scalar) == 8 ? "double" : "float"; }
 
@@ -230,7 +348,8 @@ class Session {
     info.strategy = to_string(n.strategy);
     info.activation = to_string(n.activation);
     info.precision = precision();
-    info.ranks = comm_.size();
+    info.ranks = model_comm().size();
+    info.data_parallel = config_.data_parallel;
     info.ghost = n.strategy == Strategy::pp ? std::int64_t(n.ghost) : 0;
     info.input_dim = std::int64_t(n.shape.input_dim);
     info.width = std::int64_t(n.shape.width);
@@ -248,9 +367,18 @@ class Session {
   static void require(bool ok, const std::string& message) {
     if (!ok) throw InvalidArgument(message);
   }
+  void require_divisible_batch(std::size_t batch, const char* where) const {
+    require(batch % std::size_t(config_.data_parallel) == 0,
+            std::string(where) + ": the batch of " + std::to_string(batch) +
+                " is not divisible by data_parallel = " + std::to_string(config_.data_parallel));
+  }
 
   Communicator& comm_;
   MPI_Comm world_;
+  std::unique_ptr<ProcessGrid> grid_;  // only with data parallelism
+  MPI_Comm model_world_ = MPI_COMM_NULL, data_world_ = MPI_COMM_NULL;
+  std::unique_ptr<GradientAverager<Scalar, Space>> averager_;
+  M xs_, ys_;  // this replica's share of a caller's batch
   SessionConfig config_;
   Space space_;
   std::unique_ptr<DistributedFFN<Scalar, Space>> net_;
