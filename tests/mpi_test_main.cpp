@@ -7,6 +7,8 @@
 #include <Kokkos_Core.hpp>
 #include <cstdio>
 
+#include "phantom/comm/mpi_defaults.hpp"
+
 namespace {
 
 class FailurePrinter : public ::testing::EmptyTestEventListener {
@@ -25,6 +27,7 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
+  phantom::prefer_overlapping_collectives();
   MPI_Init(&argc, &argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

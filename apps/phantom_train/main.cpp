@@ -19,6 +19,7 @@
 
 #include "default_deck.hpp"
 #include "phantom/comm/communicator.hpp"
+#include "phantom/comm/mpi_defaults.hpp"
 #include "phantom/core/thread_binding.hpp"
 #include "phantom/io/deck.hpp"
 #include "trainer.hpp"
@@ -93,6 +94,7 @@ void warn_about_thread_binding(int rank) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  phantom::prefer_overlapping_collectives();  // data parallelism's buckets overlap
   MPI_Init(&argc, &argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

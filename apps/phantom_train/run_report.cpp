@@ -26,6 +26,13 @@ std::string RunReport::summary_json() const {
                 {"energy_zones", energy_zones_},
                 {"energy_meter_selection", energy_selection_}};
   if (validated_) t.insert("final_validation_loss", validation_loss_);
+  if (deck_.parallel.data > 1)
+    t.insert("data_parallel",
+             toml::table{{"replicas", deck_.parallel.data},
+                         {"calls_per_step", median(&StepRecord::data_parallel_calls)},
+                         {"bytes_per_step", median(&StepRecord::data_parallel_bytes)},
+                         {"issue_s_median", median(&StepRecord::data_parallel_issue_seconds)},
+                         {"wait_s_median", median(&StepRecord::data_parallel_wait_seconds)}});
   if (!plan_.profile.empty())
     t.insert("plan", toml::table{{"profile", plan_.profile},
                                  {"step_s", plan_.step_s},

@@ -154,10 +154,13 @@ class RunReport {
     }
   }
 
-  double median_seconds() const {
+  double median_seconds() const { return median(&StepRecord::seconds); }
+  // The median over this run's steps of one statistic.
+  template <class T>
+  double median(T StepRecord::*field) const {
     if (records_.empty()) return 0;
     std::vector<double> t;
-    for (const auto& r : records_) t.push_back(r.seconds);
+    for (const auto& r : records_) t.push_back(double(r.*field));
     std::sort(t.begin(), t.end());
     const std::size_t n = t.size();
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -179,6 +182,12 @@ class RunReport {
     if (validated_) std::printf("  %-26s %.6e\n", "validation loss (last)", validation_loss_);
     std::printf("  %-26s %.3f ms\n", "step time (median)", 1e3 * median_seconds());
     std::printf("  %-26s %s\n", "bytes per step (per rank)", human_bytes(bytes_per_step_).c_str());
+    if (deck_.parallel.data > 1)
+      std::printf("  %-26s %.0f calls, %s, issue %.3f ms, wait %.3f ms per step (median)\n",
+                  "data-parallel all-reduce", median(&StepRecord::data_parallel_calls),
+                  human_bytes(median(&StepRecord::data_parallel_bytes)).c_str(),
+                  1e3 * median(&StepRecord::data_parallel_issue_seconds),
+                  1e3 * median(&StepRecord::data_parallel_wait_seconds));
     std::printf("  %-26s %.3f GFLOP\n", "GEMM FLOPs per step/rank", flops_per_step_ / 1e9);
     std::printf("  %-26s %.4g J per step (median), %.4g J in all (%s: %s; docs/energy.md)\n",
                 "energy", energy_per_step(), energy_joules(),

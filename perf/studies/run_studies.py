@@ -808,8 +808,9 @@ machine has no RAPL and no GPU; docs/energy.md).
 
 
 # Sections written by hand after the studies: backends (OpenMP threads against
-# ranks, the GPU check), measured with the commands they quote.
-HAND_WRITTEN_AFTER = ["backends.md"]
+# ranks, the GPU check) and data parallelism here, measured with the commands
+# they quote.
+HAND_WRITTEN_AFTER = ["backends.md", "data_parallel.md"]
 
 
 def assemble():

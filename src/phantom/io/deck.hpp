@@ -29,7 +29,7 @@ struct Deck {
   } model;
   struct Parallel {
     std::int64_t data = 1;   // data-parallel replicas D
-    double bucket_mb = 4.0;  // gradient all-reduce buckets
+    double bucket_mb = 25.0;  // gradient all-reduce buckets (PyTorch DDP's default)
   } parallel;
   struct Data {
     std::string source = "teacher";

@@ -57,7 +57,7 @@ struct SessionConfig {
   std::uint64_t seed = 0;       // initial weights (train.seed)
   std::uint64_t data_seed = 0;  // recorded in checkpoints (data.seed)
   int data_parallel = 1;        // D replicas; the model-parallel size is ranks / D
-  double bucket_mb = 4;         // data-parallel all-reduce buckets, MiB of gradients
+  double bucket_mb = 25;        // data-parallel all-reduce buckets, MiB (PyTorch DDP's default)
   bool meter_energy = true;     // false: no meter is opened (e.g. a profiling run)
   EnergyConfig energy;
   CheckpointPolicy checkpoint;
