@@ -72,7 +72,8 @@ inline void print_table(const std::vector<Row>& rows, const phantom::cost::Devic
 inline const char* kCsvHeader =
     "profile,strategy,ghost,compression,ranks,width,depth,batch,parameters,parameters_per_rank,"
     "weight_bytes,gradient_bytes,optimizer_bytes,activation_bytes,memory_bytes,flops_per_step,"
-    "bytes_per_step,gemm_s,memory_s,comm_s,step_s,energy_j,energy_source,fits_memory";
+    "bytes_per_step,gemm_s,memory_s,comm_s,step_s,energy_j,energy_source,fits_memory,"
+    "data_parallel,data_parallel_bytes,data_parallel_s";
 
 inline void write_csv_row(std::ostream& out, const Row& r, const std::string& profile) {
   const auto& c = r.costs;
@@ -86,7 +87,9 @@ inline void write_csv_row(std::ostream& out, const Row& r, const std::string& pr
       << c.gradient_bytes << ',' << c.optimizer_bytes << ',' << c.activation_bytes << ','
       << c.memory_bytes() << ',' << c.flops << ',' << c.bytes << ',' << r.time.gemm_s << ','
       << r.time.memory_s << ',' << r.time.comm_s << ',' << r.time.step_s() << ','
-      << r.time.energy_j << ",model," << (r.time.fits_memory ? 1 : 0) << '\n';
+      << r.time.energy_j << ",model," << (r.time.fits_memory ? 1 : 0) << ','
+      << c.input.data_parallel << ',' << c.data_parallel_bytes << ',' << r.time.data_parallel_s
+      << '\n';
 }
 
 }  // namespace phantom_cost

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# phantom-cost against phantom-train: for pp, tp and Megatron at 2 ranks the
-# cost model's parameters, bytes and GEMM FLOPs per step equal what the
-# running mini-app reports in its JSON summary; then bad input exits with 2
+# phantom-cost against phantom-train: for pp, tp and Megatron at 2 ranks, and
+# with data parallelism (2 replicas of 1 and of 2 ranks), the cost model's
+# parameters, bytes and GEMM FLOPs per step equal what the running mini-app
+# reports in its JSON summary; then bad input exits with 2
 # and a message, calibration writes a profile that --profile reads back.
 #   test_phantom_cost.sh PHANTOM_COST PHANTOM_TRAIN MPIEXEC [MPIEXEC_FLAGS...]
 set -uo pipefail
@@ -18,13 +19,16 @@ cd "$work"
 net=(--set model.width=48 --set model.depth=2 --set model.input_dim=8 --set model.output_dim=3
      --set model.ghost=3 --set data.samples=64 --set train.batch=16 --set train.steps=2
      --set train.log_every=1)
-for strategy in pp tp megatron; do
-  out=$("${mpiexec[@]}" -n 2 "$train" "${net[@]}" --set model.strategy=$strategy \
-        --set output.summary=$strategy.json 2>&1)
-  check "$strategy: phantom-train ran" test -s $strategy.json
-  out=$("$cost" "${net[@]}" --set model.strategy=$strategy --ranks 2 --csv $strategy.csv 2>&1)
-  check "$strategy: phantom-cost ran" test -s $strategy.csv
-  out=$($python - "$strategy" <<'PY' 2>&1
+for case in "pp 2 1" "tp 2 1" "megatron 2 1" "pp 2 2" "tp 4 2" "megatron 4 2"; do
+  read -r strategy np replicas <<<"$case"
+  name=$strategy-$np-$replicas
+  out=$("${mpiexec[@]}" -n $np "$train" "${net[@]}" --set model.strategy=$strategy \
+        --set parallel.data=$replicas --set output.summary=$name.json 2>&1)
+  check "$name: phantom-train ran" test -s $name.json
+  out=$("$cost" "${net[@]}" --set model.strategy=$strategy --set parallel.data=$replicas \
+        --ranks $((np / replicas)) --csv $name.csv 2>&1)
+  check "$name: phantom-cost ran" test -s $name.csv
+  out=$($python - "$name" <<'PY' 2>&1
 import csv, json, sys
 s = sys.argv[1]
 summary = json.load(open(s + ".json"))
@@ -39,7 +43,7 @@ if row["energy_source"] != "model":
 print("equal")
 PY
 )
-  check "$strategy: parameters, bytes and FLOPs equal phantom-train's" test "$out" = equal
+  check "$name: parameters, bytes and FLOPs equal phantom-train's" test "$out" = equal
 done
 
 out=$("$cost" --ranks 1,2,4,3 --strategies pp,tp,megatron,dense --set model.depth=3 2>&1)

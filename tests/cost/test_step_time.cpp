@@ -72,6 +72,37 @@ TEST(StepTime, SumsTheNetworksTerms) {
   EXPECT_FALSE(predict_step(costs, small).fits_memory);
 }
 
+// D replicas: each on B / D samples, plus the gradient all-reduce of its N
+// parameters over D on the link of D p ranks; energy over all D p ranks.
+TEST(StepTime, DataParallelReplicas) {
+  CostInput in;
+  in.input_dim = 6;
+  in.width = 8;
+  in.depth = 2;
+  in.output_dim = 2;
+  in.strategy = phantom::Strategy::tp;
+  in.ranks = 2;
+  in.batch = 20;
+  in.optimizer = "sgd";
+  CostInput half = in;
+  half.batch = 10;
+  in.data_parallel = 2;
+  const auto costs = network_costs(in), one = network_costs(half);
+  EXPECT_EQ(costs.flops, one.flops);
+  EXPECT_EQ(costs.parameters_rank, one.parameters_rank);
+  const double N = costs.parameters_rank;
+  EXPECT_DOUBLE_EQ(costs.data_parallel_bytes, 2.0 * 1 * (N * 4) / 2);
+  EXPECT_DOUBLE_EQ(costs.bytes, one.bytes + costs.data_parallel_bytes);
+  const auto p = round_profile();
+  const auto s = predict_step(costs, p), t = predict_step(one, p);
+  // 4 ranks stay on the node: 2 (D-1) (1 us + N 4 / (2 x 1 GB/s))
+  EXPECT_DOUBLE_EQ(s.data_parallel_s, 2 * (1e-6 + N * 4 / 2 / 1e9));
+  EXPECT_DOUBLE_EQ(s.comm_s, t.comm_s + s.data_parallel_s);
+  EXPECT_DOUBLE_EQ(s.energy_j, 4 * (10 * (s.gemm_s + s.memory_s) + 2 * s.comm_s));
+  in.data_parallel = 3;  // 20 samples do not split into 3 shares
+  EXPECT_THROW(network_costs(in), phantom::InvalidArgument);
+}
+
 TEST(StepTime, PhantomMovesFewerBytesThanTensorParallel) {
   CostInput in;
   in.input_dim = 64;

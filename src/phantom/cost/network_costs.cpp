@@ -174,7 +174,9 @@ LayerCost tensor_parallel_layer(const CostInput& in, std::size_t l, double B, do
 
 }  // namespace
 
-std::string label(const CostInput& in) {
+namespace {
+
+std::string strategy_label(const CostInput& in) {
   std::string s = to_string(in.strategy);
   if (in.strategy == Strategy::pp) return s + " k=" + std::to_string(in.ghost);
   const auto& z = in.compression;
@@ -187,6 +189,13 @@ std::string label(const CostInput& in) {
   }
   if (z.method == CompressionMethod::ae) s += std::to_string(z.ae_dim);
   return s;
+}
+
+}  // namespace
+
+std::string label(const CostInput& in) {
+  const std::string s = strategy_label(in);
+  return in.data_parallel > 1 ? s + " D=" + std::to_string(in.data_parallel) : s;
 }
 
 std::vector<CostInput> sweep_inputs(const CostInput& base, const std::vector<Strategy>& strategies,
@@ -225,6 +234,10 @@ double LayerCost::bytes(int p, std::size_t s) const {
 NetworkCosts network_costs(const CostInput& in) {
   if (in.ranks < 1) throw InvalidArgument("ranks must be at least 1");
   if (in.batch < 1) throw InvalidArgument("batch must be at least 1");
+  if (in.data_parallel < 1 || in.batch % std::size_t(in.data_parallel) != 0)
+    throw InvalidArgument("batch " + std::to_string(in.batch) +
+                          " is not divisible by data_parallel = " +
+                          std::to_string(in.data_parallel));
   NetworkConfig config;
   config.shape = {in.input_dim, in.width, in.depth, in.output_dim};
   config.strategy = in.strategy;
@@ -237,7 +250,9 @@ NetworkCosts network_costs(const CostInput& in) {
 
   NetworkCosts out;
   out.input = in;
-  const double B = double(in.batch), m = double(in.width / std::size_t(in.ranks));
+  // Each replica trains on its share of the batch.
+  const double B = double(in.batch / std::size_t(in.data_parallel)),
+               m = double(in.width / std::size_t(in.ranks));
   out.layers.push_back(input_layer(in, B, m));
   for (std::size_t l = 1; l <= in.depth; ++l) {
     switch (in.strategy) {
@@ -263,6 +278,11 @@ NetworkCosts network_costs(const CostInput& in) {
     out.flops += c.forward_flops() + c.backward_flops();
     out.bytes += c.bytes(in.ranks, in.scalar_bytes);
     out.activation_bytes += c.activation_values * s;
+  }
+  if (in.data_parallel > 1) {  // as the communicator counts one all-reduce of N values
+    const int D = in.data_parallel;
+    out.data_parallel_bytes = 2.0 * (D - 1) * (out.parameters_rank * s) / D;
+    out.bytes += out.data_parallel_bytes;
   }
   out.weight_bytes = out.gradient_bytes = out.parameters_rank * s;
   out.optimizer_bytes = state_per_parameter * out.parameters_rank * s;

@@ -62,8 +62,9 @@ struct CostInput {
   std::size_t input_dim = 0, width = 0, depth = 0, output_dim = 0;
   Strategy strategy = Strategy::pp;
   std::size_t ghost = 16;
-  int ranks = 1;
-  std::size_t batch = 1;
+  int ranks = 1;          // model-parallel ranks p of one replica
+  int data_parallel = 1;  // D replicas (D p ranks in all), each on batch / D samples
+  std::size_t batch = 1;  // the global batch of a step
   std::size_t scalar_bytes = 4;
   std::string optimizer = "adam";  // adam keeps 2 state values per parameter, sgd 1
   std::string activation = "relu";
@@ -76,7 +77,8 @@ struct NetworkCosts {
   std::vector<LayerCost> layers;
   double parameters_global = 0, parameters_rank = 0;
   double flops = 0;             // GEMM FLOPs, forward + backward
-  double bytes = 0;             // logical bytes received
+  double bytes = 0;             // logical bytes received, data_parallel_bytes included
+  double data_parallel_bytes = 0;  // the gradient all-reduce: 2 (D-1) N s / D
   double weight_bytes = 0;      // parameters
   double gradient_bytes = 0;    // their gradients
   double optimizer_bytes = 0;   // optimizer state
@@ -88,7 +90,8 @@ struct NetworkCosts {
 };
 
 // "pp k=16", "tp", "tp+int8", "megatron+topk0.1", "megatron+ae64": the
-// strategy with its ghost count or compressor, for tables.
+// strategy with its ghost count or compressor, for tables; " D=2" follows
+// with data parallelism.
 std::string label(const CostInput& input);
 
 // The candidates of a sweep, in the order strategy, compressor, k, p: k only

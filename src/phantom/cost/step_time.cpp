@@ -38,8 +38,16 @@ StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& prof
     streamed_values += layer.elementwise_values;
   }
   s.memory_s = streamed_values * double(in.scalar_bytes) / profile.memory_bytes_s;
-  s.energy_j = in.ranks * (profile.busy_watts * (s.gemm_s + s.memory_s) +
-                           profile.idle_watts * s.comm_s);
+  if (in.data_parallel > 1) {  // the gradient ring spans all D p ranks' nodes
+    const int D = in.data_parallel;
+    const Link& link = profile.link_for(D * in.ranks);
+    s.data_parallel_s = 2.0 * (D - 1) *
+                        (link.alpha_s + costs.parameters_rank * double(in.scalar_bytes) / D /
+                                            link.bandwidth_bytes_s);
+    s.comm_s += s.data_parallel_s;
+  }
+  s.energy_j = double(in.ranks) * in.data_parallel *
+               (profile.busy_watts * (s.gemm_s + s.memory_s) + profile.idle_watts * s.comm_s);
   s.fits_memory =
       profile.memory_capacity_bytes <= 0 || costs.memory_bytes() <= profile.memory_capacity_bytes;
   return s;

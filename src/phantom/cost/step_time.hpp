@@ -5,9 +5,11 @@
 //            messages: their compressed bytes, docs/compression.md):
 //            allgather, reduce_scatter: (p-1) (alpha + c s / bw)
 //            allreduce:               2 (p-1) (alpha + c s / (p bw))
+//            data parallelism, D replicas: + 2 (D-1) (alpha + N s / (D bw)),
+//            N = parameters per rank, on the link a ring over D p ranks uses
 //   t_step = t_gemm + t_mem + t_comm  (no overlap: with Open MPI on CPUs the
 //            non-blocking collectives progress only inside MPI calls)
-//   E_step = p (P_busy (t_gemm + t_mem) + P_idle t_comm)   -- always "model"
+//   E_step = D p (P_busy (t_gemm + t_mem) + P_idle t_comm)  -- always "model"
 #pragma once
 
 #include "phantom/cost/device_profile.hpp"
@@ -17,6 +19,7 @@ namespace phantom::cost {
 
 struct StepPrediction {
   double gemm_s = 0, memory_s = 0, comm_s = 0;
+  double data_parallel_s = 0;  // of comm_s: the gradient all-reduce over D replicas
   double step_s() const { return gemm_s + memory_s + comm_s; }
   double energy_j = 0;  // all ranks, one step, modelled
   bool fits_memory = true;

@@ -49,9 +49,11 @@ inline std::vector<CompressionConfig> compression_variants(const Deck& deck,
   return out;
 }
 
-// The cost model's view of the deck: network, batch, optimizer, precision and
-// compression on `ranks` ranks.
-inline cost::CostInput cost_input(const Deck& deck, int ranks = 1) {
+// The cost model's view of the deck: network, batch, optimizer, precision,
+// compression and replicas on `ranks` ranks (the model-parallel size is
+// ranks / parallel.data; ranks = 0: one model-parallel rank, which
+// phantom-cost's --ranks list then replaces).
+inline cost::CostInput cost_input(const Deck& deck, int ranks = 0) {
   cost::CostInput in;
   in.input_dim = std::size_t(deck.model.input_dim);
   in.width = std::size_t(deck.model.width);
@@ -59,7 +61,8 @@ inline cost::CostInput cost_input(const Deck& deck, int ranks = 1) {
   in.output_dim = std::size_t(deck.model.output_dim);
   in.strategy = parse_strategy(deck.model.strategy);
   in.ghost = std::size_t(deck.model.ghost);
-  in.ranks = ranks;
+  in.ranks = ranks > 0 ? ranks / int(deck.parallel.data) : 1;
+  in.data_parallel = int(deck.parallel.data);
   in.batch = std::size_t(deck.train.batch);
   in.scalar_bytes = deck.train.precision == "double" ? 8 : 4;
   in.optimizer = deck.train.optimizer;
