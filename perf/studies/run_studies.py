@@ -11,7 +11,8 @@ strong (width 2048, p = 1, 2, 4), weak (width 1024 p), ghosts (k sweep),
 energy (pp vs tp energy per step), loss (a smaller pp model against a larger tp
 model to the same loss, with held-out loss), digits (the same on scikit-learn's
 handwritten digits: held-out loss and accuracy), compression (tp and megatron with compressed messages
-beside pp), projection (8..256 H100 / MI250X GCDs from the cost model), planner
+beside pp), projection (8..256 H100 / MI250X GCDs from the cost model),
+projection_dp (64..1024 GPUs as D replicas x 8 model-parallel GPUs), planner
 (phantom-plan's predicted savings on 8..256 H100s). docs/results/discussion.md
 (hand-written) heads docs/results.md; docs/results/backends.md (hand-written)
 closes it.
@@ -689,6 +690,70 @@ def study_projection(run):
             + "\n![projection](results/projection.png)\n")
 
 
+# Data x model parallelism: one model-parallel group per 8-GPU node, D of them.
+GRID_GPUS = [64, 128, 256, 512, 1024]
+GRID_P = 8
+GRID_BATCH_PER_REPLICA = 1024
+
+
+def study_projection_dp(run):
+    """pp against tp at 64..1024 GPUs as D x P (P = 8 GPUs of a node, D
+    replicas across nodes, 1024 samples per replica): energy per step and per
+    sample from the cost model, the data-parallel all-reduce included."""
+    rows = []
+    for profile in ("h100-sxm", "mi250x-gcd"):
+        for gpus in GRID_GPUS:
+            D = gpus // GRID_P
+            settings = dict(PROJECTION, **{"parallel.data": D,
+                                           "train.batch": GRID_BATCH_PER_REPLICA * D})
+            pred = run.predict([GRID_P], settings, profile, ["pp", "tp"])
+            by = {r["strategy"]: r for r in pred}
+            pp, tp = by["pp"], by["tp"]
+            samples = GRID_BATCH_PER_REPLICA * D
+            rows.append({"profile": profile, "gpus": gpus, "D": D, "P": GRID_P,
+                         "pp_step_s": float(pp["step_s"]), "tp_step_s": float(tp["step_s"]),
+                         "pp_dp_s": float(pp["data_parallel_s"]),
+                         "tp_dp_s": float(tp["data_parallel_s"]),
+                         "pp_j": float(pp["energy_j"]), "tp_j": float(tp["energy_j"]),
+                         "pp_j_per_sample": float(pp["energy_j"]) / samples,
+                         "tp_j_per_sample": float(tp["energy_j"]) / samples,
+                         "pp_tp_energy": float(pp["energy_j"]) / float(tp["energy_j"])})
+    write_csv("projection_dp", rows)
+
+    def draw(ax):
+        for profile in ("h100-sxm", "mi250x-gcd"):
+            sel = [r for r in rows if r["profile"] == profile]
+            ax.plot([r["gpus"] for r in sel], [r["pp_tp_energy"] for r in sel], "o-",
+                    label=f"pp / tp energy per step, {profile} (model)")
+        ax.axhline(0.5, color="gray", ls="--", label="paper: about 0.5")
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(0, 1.1)
+        ax.set_xlabel(f"GPUs (GCDs) = D x {GRID_P}")
+        ax.set_ylabel("energy ratio")
+        ax.set_title(f"Projected D x P: width {PROJECTION['model.width']}, "
+                     f"{GRID_BATCH_PER_REPLICA} samples per replica")
+    plot("projection_dp", draw)
+    return (f"## Projection to 64..1024 GPUs as D x P\n\n"
+            f"Cost model only: the projection's network (width {PROJECTION['model.width']}, "
+            f"depth 4, k = 16, float, Adam) as D replicas of a P = {GRID_P} model-parallel "
+            f"group (one node), {GRID_BATCH_PER_REPLICA} samples per replica (global batch "
+            f"{GRID_BATCH_PER_REPLICA} D). Each rank all-reduces its gradients over the D "
+            "replicas on the inter-node link (docs/cost-model.md), modelled without overlap; "
+            "energy is modelled over all D x P GPUs. The planner does not yet plan clocks for "
+            "this structure (its savings below are for one model-parallel group).\n\n"
+            + table(rows, [("profile", lambda r: r["profile"]),
+                           ("GPUs = D x P", lambda r: f"{r['gpus']} = {r['D']} x {r['P']}"),
+                           ("pp ms (DP)", lambda r: f"{ms(r['pp_step_s'])} ({ms(r['pp_dp_s'])})"),
+                           ("tp ms (DP)", lambda r: f"{ms(r['tp_step_s'])} ({ms(r['tp_dp_s'])})"),
+                           ("pp J/step", lambda r: f"{r['pp_j']:.4g}"),
+                           ("tp J/step", lambda r: f"{r['tp_j']:.4g}"),
+                           ("pp / tp mJ per sample",
+                            lambda r: f"{1e3 * r['pp_j_per_sample']:.3g} / "
+                                      f"{1e3 * r['tp_j_per_sample']:.3g}"),
+                           ("pp/tp energy", lambda r: f"{r['pp_tp_energy']:.3f}")])
+            + "\n![projection D x P](results/projection_dp.png)\n")
+
+
 def study_planner(run):
     """phantom-plan's predicted savings (model) for pp and tp on 8..256 H100s:
     intrinsic (one rank 10% slower: plan (a) slows the others' work off the
@@ -758,6 +823,7 @@ STUDIES = {"model": study_model, "strong": study_strong, "weak": study_weak,
            "ghosts": study_ghosts, "energy": study_energy, "loss": study_loss,
            "digits": study_digits,
            "compression": study_compression, "projection": study_projection,
+           "projection_dp": study_projection_dp,
            "planner": study_planner}
 
 
