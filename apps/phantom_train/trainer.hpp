@@ -30,6 +30,7 @@ template <class Scalar>
 RunReport train(const Deck& deck, phantom::Communicator& comm) {
   using Space = phantom::DefaultSpace;
   const bool root = comm.rank() == 0;
+  phantom::run::require_batch_splits(deck);
   phantom::run::SessionConfig config = phantom::run::session_config(deck, comm.size());
   const phantom::FFNShape shape = config.network.shape;
   require_writable_directory("checkpoint.path", deck.checkpoint.path);
@@ -146,6 +147,7 @@ template <class Scalar>
 void infer(const Deck& deck, phantom::Communicator& comm, const std::string& checkpoint) {
   using Space = phantom::DefaultSpace;
   const bool root = comm.rank() == 0;
+  phantom::run::require_batch_splits(deck);
   phantom::run::SessionConfig config = phantom::run::session_config(deck, comm.size());
   config.meter_energy = false;
   require_writable_directory("output.summary", deck.output.summary);

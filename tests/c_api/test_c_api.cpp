@@ -295,4 +295,42 @@ TEST(CApi, EveryErrorPathReturnsItsCodeAndNamesTheProblem) {
   EXPECT_NE(std::string(phantom_last_error()), "");
 }
 
+// [parallel] data = D from the deck: D replicas of tp on ranks / D ranks
+// train as tp on all ranks does (to float rounding), and the statistics
+// count the gradient all-reduce; a batch that does not split is refused.
+TEST(CApi, DataParallelFromTheDeck) {
+  const int W = world_size();
+  if (W < 2) GTEST_SKIP() << "needs 2 ranks";
+  const std::string replicas =
+      write_deck("replicas", "tp", "[parallel]\ndata = " + std::to_string(W) + "\n");
+  const std::string one = write_deck("one_model", "tp");
+  phantom_model_t a = nullptr, b = nullptr;
+  ASSERT_EQ(phantom_create(&a, replicas.c_str(), MPI_COMM_WORLD), PHANTOM_OK)
+      << phantom_last_error();
+  ASSERT_EQ(phantom_create(&b, one.c_str(), MPI_COMM_WORLD), PHANTOM_OK) << phantom_last_error();
+  std::vector<float> x, y;
+  batch(0, x, y);
+  if (kBatch % W != 0) {
+    expect_error(phantom_train_step(a, x.data(), y.data(), kBatch, PHANTOM_FLOAT, nullptr),
+                 PHANTOM_ERR_ARGUMENT,
+                 "is not divisible by the deck's parallel.data = " + std::to_string(W));
+  } else {
+    for (int s = 0; s < 6; ++s) {
+      batch(s, x, y);
+      double la = 0, lb = 0;
+      ASSERT_EQ(phantom_train_step(a, x.data(), y.data(), kBatch, PHANTOM_FLOAT, &la), PHANTOM_OK)
+          << phantom_last_error();
+      ASSERT_EQ(phantom_train_step(b, x.data(), y.data(), kBatch, PHANTOM_FLOAT, &lb), PHANTOM_OK);
+      EXPECT_NEAR(la, lb, 1e-5 * lb) << "step " << s;
+    }
+    phantom_stats_t st{};
+    ASSERT_EQ(phantom_get_stats(a, &st), PHANTOM_OK);
+    EXPECT_EQ(st.bytes_per_step, st.bytes_last_step);
+    // P = 1: only the gradients move, 2 (W-1)/W of them in float.
+    EXPECT_DOUBLE_EQ(st.bytes_per_step, 2.0 * (W - 1) * (double(st.parameters) * 4) / W);
+  }
+  EXPECT_EQ(phantom_destroy(a), PHANTOM_OK);
+  EXPECT_EQ(phantom_destroy(b), PHANTOM_OK);
+}
+
 }  // namespace

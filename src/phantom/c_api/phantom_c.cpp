@@ -155,6 +155,11 @@ class TypedModel final : public Model {
   }
 
   double train_step(const void* x, const void* y, std::size_t batch, bool dp) override {
+    const auto replicas = std::size_t(session_.data_parallel());
+    if (batch % replicas != 0)
+      fail(PHANTOM_ERR_ARGUMENT, "phantom_train_step: batch " + std::to_string(batch) +
+                                     " is not divisible by the deck's parallel.data = " +
+                                     std::to_string(replicas));
     reshape(batch);
     dp ? load_rows<double>(x, x_, hx_) : load_rows<float>(x, x_, hx_);
     dp ? load_rows<double>(y, y_, hy_) : load_rows<float>(y, y_, hy_);

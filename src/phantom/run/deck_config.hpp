@@ -77,10 +77,16 @@ inline int model_parallel_size(const Deck& deck, int ranks) {
   if (D < 1 || ranks % D != 0)
     throw DeckError("parallel.data = " + std::to_string(D) + " does not divide the " +
                     std::to_string(ranks) + " ranks");
-  if (deck.train.batch % D != 0)
-    throw DeckError("train.batch = " + std::to_string(deck.train.batch) +
-                    " is not divisible by parallel.data = " + std::to_string(D));
   return ranks / int(D);
+}
+
+// train.batch splits into parallel.data equal shares (a program that draws
+// the deck's batches checks it; the C API's caller passes its own batches,
+// which the session checks).
+inline void require_batch_splits(const Deck& deck) {
+  if (deck.train.batch % deck.parallel.data != 0)
+    throw DeckError("train.batch = " + std::to_string(deck.train.batch) +
+                    " is not divisible by parallel.data = " + std::to_string(deck.parallel.data));
 }
 
 // The network the deck describes on `ranks` ranks (its model-parallel size
