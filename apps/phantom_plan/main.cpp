@@ -2,14 +2,16 @@
 // energy per training step, and at which GPU clocks (docs/energy.md, "phantom-plan").
 //
 //   phantom-plan [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]
-//                [--ranks 8,16,32] [--strategies pp,tp,megatron] [--ghosts 8,16,32]
+//                [--ranks 8,16,32 | --gpus 64,128] [--strategies pp,tp,megatron]
+//                [--ghosts 8,16,32]
 //                [--compressors none,int8,fp16,topk,ae]
-//                [--time-bound-ms T] [--slow-rank F] [--csv FILE]
+//                [--time-bound-ms T] [--slow-rank F] [--quantum Q] [--csv FILE]
 //                [--frontier-csv FILE] [--png FILE]
 //   phantom-plan --step-profile FILE [--time-bound-ms T] [--frontier-csv FILE] [--png FILE]
 //
 // The deck gives the network and batch (phantom-train's decks; with none, the
-// quick-start deck). Everything printed is modelled (cost model + clock
+// quick-start deck) and the replicas D (parallel.data) of each candidate's
+// p ranks; --gpus tries every D x p instead. Everything printed is modelled (cost model + clock
 // model), and says so. Exit status 2 on bad input.
 #include <cstdio>
 #include <cstdlib>
@@ -26,23 +28,29 @@ namespace {
 
 const char* kUsage =
     "usage: phantom-plan [DECK.toml] [--set section.key=value ...] [--profile NAME|FILE]\n"
-    "                    [--ranks LIST] [--strategies LIST] [--ghosts LIST]\n"
+    "                    [--ranks LIST | --gpus LIST] [--strategies LIST] [--ghosts LIST]\n"
     "                    [--compressors LIST]\n"
-    "                    [--time-bound-ms T] [--slow-rank F] [--csv FILE]\n"
+    "                    [--time-bound-ms T] [--slow-rank F] [--quantum Q] [--csv FILE]\n"
     "                    [--frontier-csv FILE] [--png FILE]\n"
     "       phantom-plan --step-profile FILE [--time-bound-ms T] [--frontier-csv FILE] [--png FILE]\n"
     "                    plan a measured step profile (phantom-train --set plan.measure=FILE)\n"
-    "Defaults: --profile h100-sxm --ranks 8 --strategies pp,tp,megatron, the deck's k and\n"
-    "compression. --compressors (none, int8, int4, int2, fp16, bf16, topk, ae): tp/megatron.\n"
-    "--slow-rank F: one rank computes F times slower (a straggler inside the group).\n"
+    "Defaults: --profile h100-sxm --ranks 8 --strategies pp,tp,megatron, the deck's k,\n"
+    "compression and parallel.data (D replicas of each p ranks).\n"
+    "--gpus LIST: for each GPU count G, every D replicas x p model-parallel ranks = G.\n"
+    "--compressors (none, int8, int4, int2, fp16, bf16, topk, ae): tp/megatron.\n"
+    "--slow-rank F: one rank computes F times slower (a straggler inside replica 0;\n"
+    "with D > 1 the other replicas wait for it at the gradient all-reduce).\n"
+    "--quantum Q (default 1e-5): plans slower than the fastest step round phase times up\n"
+    "to Q x the step while planning (bounded planning cost); 0: exact.\n"
     "--png needs gnuplot (Debian: gnuplot-nox).\n";
 
 struct Arguments {
   std::string deck_path, profile = "h100-sxm", csv, frontier_csv, png, step_profile;
   std::vector<std::string> overrides, strategies{"pp", "tp", "megatron"}, compressors;
-  std::vector<int> ranks{8};
+  std::vector<int> ranks{8}, gpus;
+  bool ranks_given = false;
   std::vector<std::size_t> ghosts;
-  double time_bound_s = 0, slow_rank = 1;
+  double time_bound_s = 0, slow_rank = 1, quantum = 1e-5;
   bool help = false;
 };
 
@@ -93,9 +101,14 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--step-profile") a.step_profile = value(i, arg);
     else if (arg == "--time-bound-ms") a.time_bound_s = 1e-3 * number(value(i, arg), arg, 0);
     else if (arg == "--slow-rank") a.slow_rank = number(value(i, arg), arg, 1);
+    else if (arg == "--quantum") a.quantum = number(value(i, arg), arg, 0);
     else if (arg == "--ranks") {
       a.ranks.clear();
+      a.ranks_given = true;
       for (const auto& s : phantom_cli::split_list(value(i, arg))) a.ranks.push_back(int(count(s, arg)));
+    } else if (arg == "--gpus") {
+      for (const auto& s : phantom_cli::split_list(value(i, arg))) a.gpus.push_back(int(count(s, arg)));
+      if (a.gpus.empty()) throw phantom::InvalidArgument("--gpus needs at least one count");
     } else if (arg == "--ghosts") {
       for (const auto& s : phantom_cli::split_list(value(i, arg))) a.ghosts.push_back(std::size_t(count(s, arg)));
     } else if (arg == "--compressors") {
@@ -113,32 +126,36 @@ Arguments parse_arguments(int argc, char** argv) {
     }
   }
   if (a.ranks.empty()) throw phantom::InvalidArgument("--ranks needs at least one count");
+  if (a.ranks_given && !a.gpus.empty())
+    throw phantom::InvalidArgument("--ranks and --gpus both given: --gpus tries every D x p = G");
   if (!a.step_profile.empty() && (!a.deck_path.empty() || !a.overrides.empty() || !a.csv.empty() ||
-                                  a.slow_rank != 1 || !a.compressors.empty()))
+                                  a.slow_rank != 1 || !a.compressors.empty() || !a.gpus.empty()))
     throw phantom::InvalidArgument(
-        "--step-profile plans the profile file as it is: a deck, --set, --csv, --slow-rank "
-        "and --compressors do not apply");
+        "--step-profile plans the profile file as it is: a deck, --set, --csv, --slow-rank, "
+        "--gpus and --compressors do not apply");
   if (a.strategies.empty()) throw phantom::InvalidArgument("--strategies needs at least one");
   return a;
 }
 
 
+// Energies are the whole grid's (D x p ranks), memory one rank's.
 void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
-  std::printf("%-18s %5s %10s %12s %10s %12s %9s %12s %s\n", "strategy", "p", "step ms",
+  std::printf("%-18s %5s %5s %10s %12s %10s %12s %9s %12s %s\n", "strategy", "D", "p", "step ms",
               "J/step", "MiB/rank", "plan(a) J", "saving", bound_s > 0 ? "plan(b) J" : "", "");
   for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
     const auto& c = advice.candidates[i];
-    const double base = c.fastest.baseline.energy_j;
+    const double base = c.fastest.baseline_energy_j;
     std::string bounded = bound_s > 0 ? (c.bounded ? "" : "too slow") : "";
     char buf[32];
     if (c.bounded) {
-      std::snprintf(buf, sizeof buf, "%.4g", c.bounded->plan.energy_j);
+      std::snprintf(buf, sizeof buf, "%.4g", c.bounded->energy_j);
       bounded = buf;
     }
     // The baseline is the planner's: every phase at the top clock, waits included.
-    std::printf("%-18s %5d %10.3f %12.4g %10.1f %12.4g %8.2f%% %12s %s%s\n", c.label().c_str(),
-                c.costs.input.ranks, 1e3 * c.fastest.baseline.time_s, c.fastest.baseline.energy_j,
-                c.costs.memory_bytes() / 1048576.0, c.fastest.plan.energy_j,
+    std::printf("%-18s %5d %5d %10.3f %12.4g %10.1f %12.4g %8.2f%% %12s %s%s\n",
+                c.label().c_str(), c.replicas(), c.costs.input.ranks,
+                1e3 * c.fastest.baseline_time_s, c.fastest.baseline_energy_j,
+                c.costs.memory_bytes() / 1048576.0, c.fastest.energy_j,
                 base > 0 ? 100 * c.fastest.saving_j / base : 0.0, bounded.c_str(),
                 c.fits_memory ? "" : "does not fit in memory ",
                 advice.best && *advice.best == i ? "<- least energy" : "");
@@ -147,16 +164,18 @@ void print_candidates(const phantom::plan::Advice& advice, double bound_s) {
 }
 
 // The chosen plan's clock per phase and rank class, phases in step order.
-// multiplicity: the real ranks each profile rank stands for (empty: one each).
+// multiplicity: the real ranks each profile rank stands for (empty: one each);
+// whose: "" or which replicas they are in.
 void print_clocks(const phantom::plan::StepProfile& prof, const std::vector<int>& multiplicity,
-                  const phantom::plan::Plan& plan) {
+                  const phantom::plan::Plan& plan, const std::string& whose = "") {
   for (std::size_t r = 0; r < prof.ranks(); ++r) {
     if (multiplicity.empty()) {
       std::printf("  clocks of rank %zu:", r);
     } else {
       const int n = multiplicity[r];
-      std::printf("  clocks of %s (%d rank%s):",
-                  prof.ranks() > 1 && r == 0 ? "the slow rank" : "the ranks", n, n == 1 ? "" : "s");
+      std::printf("  clocks of %s (%d rank%s%s):",
+                  prof.ranks() > 1 && r == 0 ? "the slow rank" : "the ranks", n, n == 1 ? "" : "s",
+                  whose.c_str());
     }
     int last = -1, shown = 0;
     for (std::size_t s = 0; s < prof.stages(); ++s)
@@ -244,6 +263,8 @@ void run(const Arguments& args) {
   in.ghosts = args.ghosts;
   in.compressions = phantom::run::compression_variants(deck, args.compressors);
   in.ranks = args.ranks;
+  in.gpus = args.gpus;
+  in.quantum_fraction = args.quantum;
   in.time_bound_s = args.time_bound_s;
   in.slow_rank_factor = args.slow_rank;
   const auto advice = phantom::plan::advise(in);
@@ -252,27 +273,43 @@ void run(const Arguments& args) {
   std::printf("profile %s: %s\n", in.device.name.c_str(), in.device.description.c_str());
   if (in.device.clocks_mhz.empty())
     std::printf("  this profile has no controllable clock: plans keep the clock as it is\n");
-  if (args.slow_rank > 1) std::printf("one rank computes %.3gx slower\n", args.slow_rank);
+  if (args.slow_rank > 1)
+    std::printf("one rank computes %.3gx slower (with D > 1 replicas: in replica 0)\n",
+                args.slow_rank);
   print_candidates(advice, args.time_bound_s);
   if (!advice.best) {
     std::printf("no candidate fits the memory%s\n", args.time_bound_s > 0 ? " and the time bound" : "");
   } else {
     const auto& c = advice.candidates[*advice.best];
     const auto& plan = c.bounded ? *c.bounded : c.fastest;
+    const std::string shape = c.replicas() > 1 ? std::to_string(c.replicas()) + " x " +
+                                                     std::to_string(c.costs.input.ranks) + " ranks"
+                                               : std::to_string(c.costs.input.ranks) + " ranks";
     std::printf(
-        "least energy: %s on %d ranks, %.3f ms and %.4g J per step at its planned clocks "
+        "least energy: %s on %s, %.3f ms and %.4g J per step at its planned clocks "
         "(all at the top clock: %.3f ms, %.4g J; saving %.4g J = %.2f%% over %.3f ms, model)\n",
-        c.label().c_str(), c.costs.input.ranks, 1e3 * plan.plan.time_s, plan.plan.energy_j,
-        1e3 * plan.baseline.time_s, plan.baseline.energy_j, plan.saving_j,
-        plan.baseline_energy_j > 0 ? 100 * plan.saving_j / plan.baseline_energy_j : 0.0,
+        c.label().c_str(), shape.c_str(), 1e3 * plan.time_s, plan.energy_j,
+        1e3 * plan.baseline_time_s, plan.baseline_energy_j, plan.saving_j,
+        plan.baseline_window_energy_j > 0 ? 100 * plan.saving_j / plan.baseline_window_energy_j
+                                          : 0.0,
         1e3 * plan.window_s);
-    print_clocks(c.profile.profile, c.profile.multiplicity, plan);
+    if (!plan.others) {
+      print_clocks(c.profile.profile, c.profile.multiplicity, plan.pace);
+    } else {
+      print_clocks(c.profile.profile, c.profile.multiplicity, plan.pace, " of replica 0");
+      print_clocks(c.others.profile, c.others.multiplicity, *plan.others,
+                   c.replicas() == 2 ? " of the other replica"
+                                     : " of each of the other " +
+                                           std::to_string(c.replicas() - 1) + " replicas");
+    }
     write_frontier(args, c.profile.profile,
-                   c.label() + " on " + std::to_string(c.costs.input.ranks) + " x " + in.device.name);
+                   c.label() + (c.replicas() > 1 ? ", replica 0," : "") + " on " +
+                       std::to_string(c.costs.input.ranks) + " x " + in.device.name);
   }
   if (!args.csv.empty())
     phantom_cli::write_atomically(args.csv, [&](std::ostream& out) {
-      out << "profile,strategy,ghost,compression,ranks,step_s,energy_j,memory_bytes,fits_memory,"
+      out << "profile,strategy,ghost,compression,ranks,data_parallel,gpus,step_s,energy_j,"
+             "memory_bytes,fits_memory,"
              "plan_a_time_s,plan_a_energy_j,plan_a_saving_j,plan_b_time_s,plan_b_energy_j,"
              "plan_b_saving_j,"
              "least_energy,source\n";
@@ -281,13 +318,12 @@ void run(const Arguments& args) {
         out << in.device.name << ',' << phantom::to_string(c.costs.input.strategy) << ','
             << (c.costs.input.strategy == phantom::Strategy::pp ? std::to_string(c.costs.input.ghost) : "")
             << ',' << (c.costs.input.compression.enabled() ? c.label() : std::string("none"))
-            << ',' << c.costs.input.ranks << ',' << c.fastest.baseline.time_s << ','
-            << c.fastest.baseline.energy_j << ',' << c.costs.memory_bytes() << ',' << c.fits_memory << ','
-            << c.fastest.plan.time_s << ',' << c.fastest.plan.energy_j << ',' << c.fastest.saving_j
-            << ',';
+            << ',' << c.costs.input.ranks << ',' << c.replicas() << ',' << c.gpus() << ','
+            << c.fastest.baseline_time_s << ',' << c.fastest.baseline_energy_j << ','
+            << c.costs.memory_bytes() << ',' << c.fits_memory << ',' << c.fastest.time_s << ','
+            << c.fastest.energy_j << ',' << c.fastest.saving_j << ',';
         if (c.bounded)
-          out << c.bounded->plan.time_s << ',' << c.bounded->plan.energy_j << ','
-              << c.bounded->saving_j;
+          out << c.bounded->time_s << ',' << c.bounded->energy_j << ',' << c.bounded->saving_j;
         else
           out << ",,";
         out << ',' << (advice.best && *advice.best == i) << ",model\n";

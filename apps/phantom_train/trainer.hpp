@@ -68,6 +68,9 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
     if (phantom::cost::load_profile(deck.plan.profile).clocks_mhz.empty())
       throw phantom::DeckError("plan.measure: profile '" + deck.plan.profile +
                                "' lists no GPU clocks to measure");
+    if (deck.parallel.data > 1)  // a measured profile is one group's (docs/phantom-plan.md)
+      throw phantom::DeckError("plan.measure measures one model-parallel group: run it with "
+                               "parallel.data = 1, not " + std::to_string(deck.parallel.data));
     require_writable_directory("plan.measure", deck.plan.measure);
     phantom::run::measure_step_profile(deck, comm.rank(), comm.size(),
                                        unsigned(phantom::run::node_local_rank(MPI_COMM_WORLD)),

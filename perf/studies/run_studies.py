@@ -133,6 +133,16 @@ class Runner:
             return list(csv.DictReader(f))
 
 
+    def plan(self, settings, profile, extra=()):
+        """phantom-plan's CSV rows (modelled) for BASE + settings on `profile`."""
+        exe = os.path.join(os.path.dirname(self.cost), "phantom-plan")
+        path = os.path.join(self.tmp, "plan.csv")
+        subprocess.run([exe, "--profile", profile, "--csv", path] + sets({**BASE, **settings})
+                       + list(extra), check=True, stdout=subprocess.DEVNULL)
+        with open(path) as f:
+            return list(csv.DictReader(f))
+
+
 def where():
     cpu = platform.processor() or "cpu"
     try:
@@ -699,7 +709,8 @@ GRID_BATCH_PER_REPLICA = 1024
 def study_projection_dp(run):
     """pp against tp at 64..1024 GPUs as D x P (P = 8 GPUs of a node, D
     replicas across nodes, 1024 samples per replica): energy per step and per
-    sample from the cost model, the data-parallel all-reduce included."""
+    sample from the cost model, the data-parallel all-reduce included; and
+    the planner's saving with one GPU 10% slower (a straggling replica)."""
     rows = []
     for profile in ("h100-sxm", "mi250x-gcd"):
         for gpus in GRID_GPUS:
@@ -710,6 +721,13 @@ def study_projection_dp(run):
             by = {r["strategy"]: r for r in pred}
             pp, tp = by["pp"], by["tp"]
             samples = GRID_BATCH_PER_REPLICA * D
+            # One GPU of replica 0 10% slower: replica 0 straggles, the planner
+            # slows its other GPUs and the other replicas to its step.
+            planned = {r["strategy"]: r for r in run.plan(
+                settings, profile, ["--ranks", str(GRID_P), "--strategies", "pp,tp",
+                                    "--slow-rank", "1.1", "--quantum", "0"])}
+            saving = {k: float(planned[k]["plan_a_saving_j"]) / float(planned[k]["energy_j"])
+                      for k in ("pp", "tp")}
             rows.append({"profile": profile, "gpus": gpus, "D": D, "P": GRID_P,
                          "pp_step_s": float(pp["step_s"]), "tp_step_s": float(tp["step_s"]),
                          "pp_dp_s": float(pp["data_parallel_s"]),
@@ -717,7 +735,12 @@ def study_projection_dp(run):
                          "pp_j": float(pp["energy_j"]), "tp_j": float(tp["energy_j"]),
                          "pp_j_per_sample": float(pp["energy_j"]) / samples,
                          "tp_j_per_sample": float(tp["energy_j"]) / samples,
-                         "pp_tp_energy": float(pp["energy_j"]) / float(tp["energy_j"])})
+                         "pp_tp_energy": float(pp["energy_j"]) / float(tp["energy_j"]),
+                         "pp_slow_j": float(planned["pp"]["energy_j"]),
+                         "tp_slow_j": float(planned["tp"]["energy_j"]),
+                         "pp_planned_saving": saving["pp"], "tp_planned_saving": saving["tp"],
+                         "pp_tp_planned_energy": float(planned["pp"]["plan_a_energy_j"]) /
+                         float(planned["tp"]["plan_a_energy_j"])})
     write_csv("projection_dp", rows)
 
     def draw(ax):
@@ -725,6 +748,8 @@ def study_projection_dp(run):
             sel = [r for r in rows if r["profile"] == profile]
             ax.plot([r["gpus"] for r in sel], [r["pp_tp_energy"] for r in sel], "o-",
                     label=f"pp / tp energy per step, {profile} (model)")
+            ax.plot([r["gpus"] for r in sel], [r["pp_tp_planned_energy"] for r in sel], "s--",
+                    label=f"the same, one GPU 10% slower, planned clocks, {profile}")
         ax.axhline(0.5, color="gray", ls="--", label="paper: about 0.5")
         ax.set_xscale("log", base=2)
         ax.set_ylim(0, 1.1)
@@ -739,8 +764,12 @@ def study_projection_dp(run):
             f"group (one node), {GRID_BATCH_PER_REPLICA} samples per replica (global batch "
             f"{GRID_BATCH_PER_REPLICA} D). Each rank all-reduces its gradients over the D "
             "replicas on the inter-node link (docs/cost-model.md), modelled without overlap; "
-            "energy is modelled over all D x P GPUs. The planner does not yet plan clocks for "
-            "this structure (its savings below are for one model-parallel group).\n\n"
+            "energy is modelled over all D x P GPUs. Planned (exactly): `phantom-plan --set "
+            f"parallel.data=D --ranks {GRID_P} --slow-rank 1.1 --quantum 0` (one GPU of replica 0 computes "
+            "10% slower; replica 0 straggles and plan (a) slows its other GPUs and the other "
+            "D - 1 replicas to its step instead of idling at the gradient all-reduce; "
+            "docs/phantom-plan.md, \"Data parallelism\"): the saving against every GPU at "
+            "the top clock with that slow GPU, and pp against tp at the planned clocks.\n\n"
             + table(rows, [("profile", lambda r: r["profile"]),
                            ("GPUs = D x P", lambda r: f"{r['gpus']} = {r['D']} x {r['P']}"),
                            ("pp ms (DP)", lambda r: f"{ms(r['pp_step_s'])} ({ms(r['pp_dp_s'])})"),
@@ -750,7 +779,12 @@ def study_projection_dp(run):
                            ("pp / tp mJ per sample",
                             lambda r: f"{1e3 * r['pp_j_per_sample']:.3g} / "
                                       f"{1e3 * r['tp_j_per_sample']:.3g}"),
-                           ("pp/tp energy", lambda r: f"{r['pp_tp_energy']:.3f}")])
+                           ("pp/tp energy", lambda r: f"{r['pp_tp_energy']:.3f}"),
+                           ("planned saving pp / tp (slow GPU)",
+                            lambda r: f"{100 * r['pp_planned_saving']:.1f}% / "
+                                      f"{100 * r['tp_planned_saving']:.1f}%"),
+                           ("pp/tp energy, planned",
+                            lambda r: f"{r['pp_tp_planned_energy']:.3f}")])
             + "\n![projection D x P](results/projection_dp.png)\n")
 
 
@@ -758,16 +792,10 @@ def study_planner(run):
     """phantom-plan's predicted savings (model) for pp and tp on 8..256 H100s:
     intrinsic (one rank 10% slower: plan (a) slows the others' work off the
     critical path) and extrinsic (the step may take 10% longer: plan (b))."""
-    plan = os.path.join(os.path.dirname(run.cost), "phantom-plan")
-    base = sets({**BASE, **PROJECTION})
     rows = []
 
     def plan_csv(extra):
-        path = os.path.join(run.tmp, "plan.csv")
-        subprocess.run([plan, "--profile", "h100-sxm", "--csv", path] + base + extra, check=True,
-                       stdout=subprocess.DEVNULL)
-        with open(path) as f:
-            return list(csv.DictReader(f))
+        return run.plan(PROJECTION, "h100-sxm", ["--quantum", "0"] + extra)  # exact plans
 
     for strategy in ("pp", "tp"):
         for ranks in PROJECTION_RANKS:

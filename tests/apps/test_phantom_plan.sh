@@ -49,6 +49,28 @@ check "a looser bound costs less energy" test "$out" = ok
 out=$("$plan" "${net[@]}" --ranks 2 --time-bound-ms 1e-6 2>&1)
 check "an unreachable bound says so" grep -qF "no candidate fits the memory and the time bound" <<<"$out"
 
+# Data parallelism: D replicas of the p ranks; with a slow rank in replica 0
+# the other replica slows down to it (grid_plan.hpp).
+out=$("$plan" "${net[@]}" --set parallel.data=2 --ranks 2 --strategies pp --slow-rank 1.2 2>&1)
+check "D x p: runs" test $? -eq 0
+check "D x p: replica 0's clocks" grep -qF "clocks of the slow rank (1 rank of replica 0)" <<<"$out"
+check "D x p: the other replica's clocks" grep -qF "clocks of the ranks (2 ranks of the other replica)" <<<"$out"
+check "D x p: named as such" grep -qF "on 2 x 2 ranks" <<<"$out"
+out=$("$plan" "${net[@]}" --gpus 8 --strategies pp,tp --slow-rank 1.2 --csv gpus.csv 2>&1)
+check "--gpus: runs" test $? -eq 0
+out=$($python - <<'PY' 2>&1
+import csv
+rows = list(csv.DictReader(open("gpus.csv")))
+shapes = sorted((r["strategy"], int(r["data_parallel"]), int(r["ranks"])) for r in rows)
+assert shapes == sorted((s, 8 // p, p) for s in ("pp", "tp") for p in (1, 2, 4, 8)), shapes
+for r in rows:
+    assert int(r["gpus"]) == 8, r
+    assert float(r["plan_a_saving_j"]) > 0, r   # the slow rank leaves slack everywhere
+print("ok")
+PY
+)
+check "--gpus: every D x p = 8 for each strategy" test "$out" = ok
+
 expect_error() {  # expect_error NAME MESSAGE ARGS...
   local name=$1 message=$2
   shift 2
@@ -63,5 +85,7 @@ expect_error "rank count past int" "--ranks: '3000000000' is not an integer from
 expect_error "unknown profile" "device profile 'v100' is neither a built-in profile" --profile v100
 expect_error "unknown strategy" "unknown strategy 'zero'" --strategies zero
 expect_error "missing value" "--csv needs a value" --csv
+expect_error "ranks and gpus" "--ranks and --gpus both given" --ranks 2 --gpus 8
+expect_error "bad gpu count" "--gpus: '0' is not an integer from 1" --gpus 0
 
 finish phantom-plan

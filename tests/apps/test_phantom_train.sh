@@ -209,6 +209,17 @@ check "energy by region in the summary" grep -qE "^  communication +[0-9.e+-]+ +
 check "planned clocks: a modelled saving with a slow rank" $python -c "
 import json; p = json.load(open('plan.json'))['plan']
 assert p['source'] == 'model' and p['profile'] == 'h100-sxm' and p['saving_per_step_j'] > 0, p"
+# Two replicas of one rank: the slow rank's replica sets the step, the other
+# slows down to it (grid_plan.hpp); the plan covers both replicas. Width
+# 4096: on an H100 the small network's phases are a few ns, at the planner's
+# 1 ns tolerance.
+wide=(--set model.width=4096 --set train.batch=256 --set data.samples=512)
+run 2 "${small[@]}" "${wide[@]}" --set train.steps=1 --set parallel.data=2 --set plan.profile=h100-sxm --set plan.slow_rank=1.2 --set output.summary=plan_dp.json
+check "planned clocks, 2 replicas: a modelled saving without a longer step" $python -c "
+import json; p = json.load(open('plan_dp.json'))['plan']
+assert p['saving_per_step_j'] > 0 and p['step_s'] <= p['baseline_step_s'] * (1 + 1e-5), p
+assert p['energy_per_step_j'] < p['baseline_energy_per_step_j'], p"
+expect_error "plan.measure with replicas" 2 "plan.measure measures one model-parallel group: run it with parallel.data = 1, not 2" 2 "${small[@]}" --set parallel.data=2 --set plan.profile=h100-sxm --set plan.measure=m.csv
 expect_error "unknown plan profile" 2 "device profile 'h300' is neither a built-in profile" 1 "${small[@]}" --set plan.profile=h300
 expect_error "plan.apply without a profile" 2 "plan.apply = true needs plan.profile" 1 "${small[@]}" --set plan.apply=true
 expect_error "plan.apply without NVML" 2 "plan.apply: libnvidia-ml.so.1 not found" 1 "${small[@]}" --set plan.profile=h100-sxm --set plan.apply=true
@@ -228,6 +239,18 @@ assert 1980 in clocks["0"] and 1980 in clocks["1"], clocks  # the critical GEMMs
 assert len(clocks["1"]) > 1 and min(clocks["1"]) < 1980, clocks
 for g in ("0", "1"):
     assert [l for l in lines if l[1] == g][-1][0] == "reset", g
+PY
+  # Two replicas of one rank each: rank 0 is the slow one, rank 1's replica
+  # follows the other replicas' plan and slows its GEMMs.
+  rm -f nvml.log
+  out=$(PHANTOM_NVML_LIBRARY=$PHANTOM_TEST_FAKE_NVML FAKE_NVML_EVENT_LOG=$PWD/nvml.log "${mpiexec[@]}" -n 2 "$train" "${small[@]}" \
+        "${wide[@]}" --set train.steps=1 --set parallel.data=2 --set plan.profile=h100-sxm --set plan.slow_rank=1.2 --set plan.apply=true 2>&1)
+  check "plan.apply, 2 replicas: runs" test $? -eq 0
+  check "plan.apply, 2 replicas: the slow replica at the top clock, the other slower" $python - <<'PY'
+lines = [l.split() for l in open("nvml.log")]
+clocks = {g: {int(l[2]) for l in lines if l[0] == "lock" and l[1] == g} for g in ("0", "1")}
+assert clocks["0"] == {1980}, clocks
+assert min(clocks["1"]) < 1980, clocks
 PY
   # The fake has 2 GPUs: on 3 ranks only rank 2 lacks one; every rank must
   # fail alike (exit 2, the lowest failing rank's reason), not hang.

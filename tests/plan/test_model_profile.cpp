@@ -129,8 +129,8 @@ TEST(Advisor, PicksTheLeastEnergyThatFits) {
   // and ranks the rest by plan (b)'s energy at the bound.
   double fastest = 1e300, slowest = 0;
   for (const auto& c : advice.candidates) {
-    fastest = std::min(fastest, c.fastest.plan.time_s);
-    slowest = std::max(slowest, c.fastest.plan.time_s);
+    fastest = std::min(fastest, c.fastest.time_s);
+    slowest = std::max(slowest, c.fastest.time_s);
   }
   in.time_bound_s = 0.5 * (fastest + slowest);
   const auto bounded = plan::advise(in);
@@ -139,10 +139,10 @@ TEST(Advisor, PicksTheLeastEnergyThatFits) {
   for (const auto& c : bounded.candidates) {
     if (!c.bounded) {
       ++too_slow;
-      EXPECT_GT(c.fastest.plan.time_s, in.time_bound_s);
+      EXPECT_GT(c.fastest.time_s, in.time_bound_s);
     } else {
-      EXPECT_LE(c.bounded->plan.time_s, in.time_bound_s * (1 + 1e-12));
-      EXPECT_LE(c.bounded->plan.energy_j, c.fastest.plan.energy_j * (1 + 1e-12));
+      EXPECT_LE(c.bounded->time_s, in.time_bound_s * (1 + 1e-12));
+      EXPECT_LE(c.bounded->energy_j, c.fastest.energy_j * (1 + 1e-12));
     }
   }
   EXPECT_GT(too_slow, 0);

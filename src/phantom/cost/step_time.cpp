@@ -19,6 +19,15 @@ double call_seconds(const CollectiveCall& call, std::size_t scalar_bytes, int p,
   return call.steps(p) * link.alpha_s + call.bytes(p, scalar_bytes) / link.bandwidth_bytes_s;
 }
 
+double data_parallel_seconds(const NetworkCosts& costs, const DeviceProfile& profile) {
+  const auto& in = costs.input;
+  const int D = in.data_parallel;
+  if (D <= 1) return 0;
+  const Link& link = profile.link_for(D * in.ranks);  // the ring spans all D p ranks' nodes
+  return 2.0 * (D - 1) *
+         (link.alpha_s + costs.parameters_rank * double(in.scalar_bytes) / D / link.bandwidth_bytes_s);
+}
+
 StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& profile) {
   StepPrediction s;
   const auto& in = costs.input;
@@ -38,14 +47,8 @@ StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& prof
     streamed_values += layer.elementwise_values;
   }
   s.memory_s = streamed_values * double(in.scalar_bytes) / profile.memory_bytes_s;
-  if (in.data_parallel > 1) {  // the gradient ring spans all D p ranks' nodes
-    const int D = in.data_parallel;
-    const Link& link = profile.link_for(D * in.ranks);
-    s.data_parallel_s = 2.0 * (D - 1) *
-                        (link.alpha_s + costs.parameters_rank * double(in.scalar_bytes) / D /
-                                            link.bandwidth_bytes_s);
-    s.comm_s += s.data_parallel_s;
-  }
+  s.data_parallel_s = data_parallel_seconds(costs, profile);
+  s.comm_s += s.data_parallel_s;
   s.energy_j = double(in.ranks) * in.data_parallel *
                (profile.busy_watts * (s.gemm_s + s.memory_s) + profile.idle_watts * s.comm_s);
   s.fits_memory =

@@ -27,6 +27,10 @@ struct StepPrediction {
 
 StepPrediction predict_step(const NetworkCosts& costs, const DeviceProfile& profile);
 
+// The gradient all-reduce over D = costs.input.data_parallel replicas (0 for
+// D = 1): 2 (D-1) (alpha + N s / (D bw)) on the link of D p ranks.
+double data_parallel_seconds(const NetworkCosts& costs, const DeviceProfile& profile);
+
 // Time of one call: steps x alpha + received bytes / bandwidth (compressed
 // calls: their compressed bytes; the compressors' own work is not modelled).
 double call_seconds(const CollectiveCall& call, std::size_t scalar_bytes, int p,

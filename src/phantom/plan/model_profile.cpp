@@ -47,6 +47,13 @@ Stages top_clock_stages(const cost::NetworkCosts& costs, const cost::DeviceProfi
   for (auto it = costs.layers.rbegin(); it != costs.layers.rend(); ++it)
     work(*it, it->backward_gemms, it->backward_collectives, "backward",
          it->elementwise_values * 0.5);
+  // Data parallelism: the replicas' gradient all-reduce ends the last
+  // stage of the backward pass; the optimizer runs after it.
+  if (in.data_parallel > 1) {
+    stages.back().push_back(
+        {data_parallel_phase, cost::data_parallel_seconds(costs, device), Kind::transfer});
+    stages.emplace_back();
+  }
   stages.back().push_back(
       {"optimizer", costs.optimizer_values * s / device.memory_bytes_s, Kind::memory});
   return stages;

@@ -9,7 +9,13 @@
 //   <layer>.<forward|backward>.<collective>   the transfer (one option: the
 //                                        top clock; a GPU clock does not
 //                                        change the link)
+//   gradients.allreduce                  data parallelism (D > 1): the
+//                                        replicas' gradient all-reduce, a
+//                                        transfer ending the backward pass's
+//                                        last stage
 //   optimizer                            memory-bound, in the last stage
+// With D > 1 the profile is one replica's (its p ranks); grid_plan.hpp plans
+// the D replicas together.
 // Clock model at graphics clock f (f_max the profile's highest clock):
 //   time   t(f) = t(f_max) (f_max / f)^s,  s = 1 for GEMMs (compute-bound),
 //                                           0.25 for memory-bound phases
@@ -28,6 +34,9 @@
 #include "phantom/plan/step_profile.hpp"
 
 namespace phantom::plan {
+
+// The phase of the data-parallel gradient all-reduce.
+inline constexpr const char* data_parallel_phase = "gradients.allreduce";
 
 struct ClockModel {
   double gemm_exponent = 1.0;

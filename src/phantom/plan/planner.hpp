@@ -60,10 +60,11 @@
 // time, and reported times and energies are always the real ones.
 // docs/energy.md ("Planner") has measurements.
 //
-// Scope: collectives over the whole group only. Steps with collectives over
-// overlapping subgroups (e.g. TP inside a DP group) are general DAGs; they
-// need Phillips-Dessouky and are outside this planner; StepProfile cannot
-// express them.
+// Scope: collectives over the whole group only. Replicas of a group that
+// meet once a step (data parallelism) are a fork-join of such steps:
+// grid_plan.hpp. Collectives over other overlapping subgroups make general
+// DAGs; they need Phillips-Dessouky, are outside this planner, and
+// StepProfile cannot express them.
 #pragma once
 
 #include <vector>

@@ -24,24 +24,25 @@
 
 namespace phantom::run {
 
-// Plan (a), or plan (b) within plan.time_bound_ms, for this run's network.
+// Plan (a), or plan (b) within plan.time_bound_ms, for this run's network
+// (with parallel.data = D: all D replicas, grid_plan.hpp).
 struct ClockPlan {
   phantom::plan::Candidate candidate;
-  phantom::plan::Plan chosen;
+  phantom::plan::GridPlan chosen;
   std::string profile_name;
   PlannedClocks summary() const {
-    return {profile_name,           chosen.plan.time_s,       chosen.plan.energy_j,
-            chosen.baseline.time_s, chosen.baseline.energy_j, chosen.saving_j};
+    return {profile_name,           chosen.time_s,            chosen.energy_j,
+            chosen.baseline_time_s, chosen.baseline_energy_j, chosen.saving_j};
   }
 };
 
-inline ClockPlan make_clock_plan(const phantom::Deck& deck, int ranks) {
+inline ClockPlan make_clock_plan(const phantom::Deck& deck, int world_ranks) {
   phantom::plan::AdvisorInput in;
-  in.network = phantom::run::cost_input(deck, ranks);
+  in.network = phantom::run::cost_input(deck, world_ranks);
   in.device = phantom::cost::load_profile(deck.plan.profile);
   in.strategies = {in.network.strategy};
   in.ghosts = {in.network.ghost};
-  in.ranks = {ranks};
+  in.ranks = {in.network.ranks};  // the model-parallel size
   in.slow_rank_factor = deck.plan.slow_rank;
   in.time_bound_s = 1e-3 * deck.plan.time_bound_ms;
   auto advice = phantom::plan::advise(in);
@@ -52,7 +53,7 @@ inline ClockPlan make_clock_plan(const phantom::Deck& deck, int ranks) {
   if (in.time_bound_s > 0 && !c.bounded)
     throw phantom::DeckError("plan.time_bound_ms = " + std::to_string(deck.plan.time_bound_ms) +
                              " is below the fastest modelled step on " + deck.plan.profile + " (" +
-                             std::to_string(1e3 * c.fastest.plan.time_s) + " ms)");
+                             std::to_string(1e3 * c.fastest.time_s) + " ms)");
   if (deck.plan.apply && in.device.clocks_mhz.empty())
     throw phantom::DeckError("plan.apply: profile '" + deck.plan.profile +
                              "' has no GPU clocks to set");
@@ -63,14 +64,19 @@ inline ClockPlan make_clock_plan(const phantom::Deck& deck, int ranks) {
 // plan.apply: this rank's schedule, applied phase by phase (phase_tracker.hpp).
 class AppliedClocks {
  public:
-  // world_rank picks this rank's schedule: with plan.slow_rank > 1 rank 0 is
-  // the slow one (the profile's rank 0), the others share profile rank 1.
+  // world_rank picks this rank's schedule: ranks 0 .. p-1 are replica 0, the
+  // others follow the other replicas' plan; with plan.slow_rank > 1 rank 0 is
+  // the slow one (its profile's rank 0), its replica's others share profile
+  // rank 1.
   AppliedClocks(const ClockPlan& plan, int world_rank, unsigned device_index, std::size_t layers,
                 const std::string& nvml_library)
       : tracker_(layers, [this](const std::string& phase) { controller_->enter_phase(phase); }) {
-    const auto& mp = plan.candidate.profile;
-    const std::size_t profile_rank = mp.profile.ranks() > 1 && world_rank > 0 ? 1 : 0;
-    auto schedule = phantom::plan::rank_clock_schedule(mp.profile, plan.chosen, profile_rank);
+    const int p = plan.candidate.costs.input.ranks;
+    const bool replica0 = world_rank < p || !plan.chosen.others;
+    const auto& mp = replica0 ? plan.candidate.profile : plan.candidate.others;
+    const auto& chosen = replica0 ? plan.chosen.pace : *plan.chosen.others;
+    const std::size_t profile_rank = mp.profile.ranks() > 1 && world_rank % p > 0 ? 1 : 0;
+    auto schedule = phantom::plan::rank_clock_schedule(mp.profile, chosen, profile_rank);
     controller_ = std::make_unique<phantom::plan::ClockController>(nvml_library, device_index,
                                                                    std::move(schedule));
   }
