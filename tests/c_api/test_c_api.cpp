@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "mpi_world.hpp"
 #include "phantom/comm/mpi_communicator.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/phantom.h"
@@ -19,16 +20,8 @@
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
+using phantom_test::world_rank;
+using phantom_test::world_size;
 
 constexpr int kIn = 6, kOut = 3, kBatch = 8;
 

@@ -2,6 +2,7 @@
 // collectives inside the model and data groups, with views in the memory of
 // every execution space Kokkos enables.
 #include <gtest/gtest.h>
+#include <mpi.h>
 
 #include "comm_test_helpers.hpp"
 #include "phantom/comm/process_grid.hpp"
@@ -56,6 +57,32 @@ TYPED_TEST(ProcessGrid, EveryDividingShapeGroupsRanksAsDocumented) {
     EXPECT_EQ(grid.model().stats().total_bytes(), double((m - 1) * sizeof(int)));
   }
   EXPECT_EQ(world->stats().total_calls(), 0u);
+}
+
+// The groups' MPI communicators: the same ranks in the same order as the
+// Communicator groups (world rank w: model rank w % m, data rank w / m).
+TEST(ProcessGrid, MpiCommunicatorsMatchTheGroups) {
+  auto world = phantom::make_world_communicator();
+  const int P = world->size(), w = world->rank();
+  for (int m = 1; m <= P; ++m) {
+    if (P % m != 0) continue;
+    SCOPED_TRACE("model " + std::to_string(m));
+    phantom::ProcessGrid plain(*world, m);
+    EXPECT_EQ(plain.model_mpi(), MPI_COMM_NULL);
+    phantom::ProcessGrid grid(*world, MPI_COMM_WORLD, m);
+    int size = 0, rank = 0;
+    MPI_Comm_size(grid.model_mpi(), &size);
+    MPI_Comm_rank(grid.model_mpi(), &rank);
+    EXPECT_EQ(size, m);
+    EXPECT_EQ(rank, w % m);
+    MPI_Comm_size(grid.data_mpi(), &size);
+    MPI_Comm_rank(grid.data_mpi(), &rank);
+    EXPECT_EQ(size, P / m);
+    EXPECT_EQ(rank, w / m);
+    int first = w;  // the model group's first world rank: consecutive ranks
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, grid.model_mpi());
+    EXPECT_EQ(first, (w / m) * m);
+  }
 }
 
 // Construction only: no views, no space.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "mpi_world.hpp"
 #include "phantom/comm/comm_stats.hpp"
 #include "phantom/comm/mpi_communicator.hpp"
 #include "phantom/core/random.hpp"
@@ -18,20 +19,12 @@
 
 namespace {
 
+using phantom_test::world_rank;
+using phantom_test::world_size;
+
 using Session = phantom::run::Session<double>;
 using M = phantom::Matrix<double>;
 constexpr std::size_t kBatch = 12;  // divisible by D = 1..4
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 phantom::run::SessionConfig config(phantom::Strategy strategy, phantom::OptimizerKind kind,
                                    int data_parallel) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mpi_world.hpp"
 #include "phantom/comm/mpi_communicator.hpp"
 #include "phantom/comm/single_rank_communicator.hpp"
 #include "phantom/data/teacher.hpp"
@@ -16,14 +17,10 @@
 
 namespace {
 
+using phantom_test::world_size;
+
 using Session = phantom::run::Session<double>;
 using M = phantom::Matrix<double>;
-
-int world_size() {
-  int s = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 phantom::run::SessionConfig config(phantom::Strategy strategy) {
   phantom::run::SessionConfig c;

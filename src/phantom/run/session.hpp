@@ -86,13 +86,8 @@ class Session {
     validate(config_.schedule);
     if (!(config_.clip_norm >= 0))
       throw InvalidArgument("clip_norm must be >= 0, got " + std::to_string(config_.clip_norm));
-    model_world_ = world_;
-    if (D > 1) {  // replicas of consecutive ranks, as the grid's model groups
-      grid_ = std::make_unique<ProcessGrid>(comm_, comm_.size() / D);
-      const int P = comm_.size() / D, w = comm_.rank();
-      MPI_Comm_split(world_, w / P, w % P, &model_world_);
-      MPI_Comm_split(world_, w % P, w / P, &data_world_);
-    }
+    if (D > 1)  // replicas of consecutive ranks: the grid's model groups
+      grid_ = std::make_unique<ProcessGrid>(comm_, world_, comm_.size() / D);
     net_ = std::make_unique<DistributedFFN<Scalar, Space>>(model_comm(), config_.network, space_);
     net_->initialize(config_.seed);
     if (D > 1) {
@@ -104,14 +99,10 @@ class Session {
     opt_ = std::make_unique<Optimizer<Scalar, Space>>(config_.optimizer, space_);
     if (config_.meter_energy) energy_ = std::make_unique<StepEnergy>(config_.energy, comm_, world_);
     // The gradients are the same in every replica: the norm is one replica's.
-    if (config_.clip_norm > 0) MPI_Comm_dup(model_world_, &norm_comm_);
+    if (config_.clip_norm > 0) MPI_Comm_dup(model_world(), &norm_comm_);
   }
   ~Session() {
     if (norm_comm_ != MPI_COMM_NULL) MPI_Comm_free(&norm_comm_);
-    if (grid_) {
-      MPI_Comm_free(&model_world_);
-      MPI_Comm_free(&data_world_);
-    }
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -220,59 +211,6 @@ class Session {
     return bytes;
   }
 
- private:
-  // One optimizer step on this replica's share (x, y).
-  const StepStats& step_on(const M& x, const M& y) {
-    Kokkos::fence();
-    if (energy_) energy_->begin_step();
-    if (begin_hook_) begin_hook_();
-    const double lr =
-        learning_rate_at(config_.schedule, config_.optimizer.learning_rate, std::int64_t(step_));
-    opt_->set_learning_rate(lr);
-    double norm = 0;
-    const auto before = model_comm().stats();
-    const auto dp_before = grid_ ? grid_->data().stats() : CommStats();
-    const auto t0 = std::chrono::steady_clock::now();
-    double loss = net_->train_step(x, y, config_.loss, *opt_, [&] {
-      if (averager_) averager_->finish();
-      if (config_.clip_norm > 0)
-        norm = clip_gradients(space_, net_->parameters(), config_.clip_norm, norm_comm_);
-    });
-    Kokkos::fence();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto after = model_comm().stats();
-    const auto dp_after = grid_ ? grid_->data().stats() : CommStats();
-    if (grid_) {  // equal shares: the global mean is the mean of the replicas' means
-      MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, data_world_);
-      loss /= config_.data_parallel;
-    }
-    last_ = StepStats{};
-    last_.step = step_;
-    last_.loss = loss;
-    last_.learning_rate = lr;
-    last_.gradient_norm = norm;
-    last_.seconds = seconds;
-    last_.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
-    last_.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
-    last_.bytes = after.total_bytes() - before.total_bytes();
-    const auto dp = dp_after[Collective::allreduce];
-    const auto dp0 = dp_before[Collective::allreduce];
-    last_.data_parallel_calls = dp.calls - dp0.calls;
-    last_.data_parallel_bytes = dp.bytes - dp0.bytes;
-    last_.data_parallel_issue_seconds = dp.issue_seconds - dp0.issue_seconds;
-    last_.data_parallel_wait_seconds = dp.wait_seconds - dp0.wait_seconds;
-    last_.bytes += last_.data_parallel_bytes;
-    last_.issue_seconds += last_.data_parallel_issue_seconds;
-    last_.wait_seconds += last_.data_parallel_wait_seconds;
-    if (end_hook_) end_hook_();
-    if (energy_) last_.energy_joules = energy_->end_step();  // collective, after the timing
-    energy_total_ += last_.energy_joules;
-    ++step_;
-    return last_;
-  }
-
- public:
   // The network's output for x (batch x output_dim); valid until the next
   // call that runs the network.
   M predict(const M& x) { return net_->forward(x); }
@@ -288,7 +226,7 @@ class Session {
     std::string error;
     if (grid_->data_rank() == 0) {
       try {
-        save_checkpoint(path, model_world_, checkpoint_info(), net_->parameters(), *opt_);
+        save_checkpoint(path, model_world(), checkpoint_info(), net_->parameters(), *opt_);
       } catch (const std::exception& e) {
         error = e.what();
       }
@@ -315,12 +253,12 @@ class Session {
   // one DeckError that names `key`, the setting that gave the path); returns
   // the checkpoint's step, from which training continues. Collective.
   std::size_t load(const std::string& path, const std::string& key = "checkpoint") {
-    const auto info = read_checkpoint_info(path, model_world_);
+    const auto info = read_checkpoint_info(path, model_world());
     const std::string mismatch = restart_mismatch(info, config_.network, config_.optimizer.kind,
                                                   precision(), model_comm().size());
     if (!mismatch.empty())
       throw DeckError(key + " = \"" + path + "\" does not fit the deck:" + mismatch);
-    load_checkpoint(path, model_world_, info, net_->parameters(), *opt_);
+    load_checkpoint(path, model_world(), info, net_->parameters(), *opt_);
     step_ = std::size_t(info.step);
     return step_;
   }
@@ -364,6 +302,59 @@ class Session {
   }
 
  private:
+  // One optimizer step on this replica's share (x, y).
+  const StepStats& step_on(const M& x, const M& y) {
+    Kokkos::fence();
+    if (energy_) energy_->begin_step();
+    if (begin_hook_) begin_hook_();
+    const double lr =
+        learning_rate_at(config_.schedule, config_.optimizer.learning_rate, std::int64_t(step_));
+    opt_->set_learning_rate(lr);
+    double norm = 0;
+    const auto before = model_comm().stats();
+    const auto dp_before = grid_ ? grid_->data().stats() : CommStats();
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss = net_->train_step(x, y, config_.loss, *opt_, [&] {
+      if (averager_) averager_->finish();
+      if (config_.clip_norm > 0)
+        norm = clip_gradients(space_, net_->parameters(), config_.clip_norm, norm_comm_);
+    });
+    Kokkos::fence();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto after = model_comm().stats();
+    const auto dp_after = grid_ ? grid_->data().stats() : CommStats();
+    if (grid_) {  // equal shares: the global mean is the mean of the replicas' means
+      MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, grid_->data_mpi());
+      loss /= config_.data_parallel;
+    }
+    last_ = StepStats{};
+    last_.step = step_;
+    last_.loss = loss;
+    last_.learning_rate = lr;
+    last_.gradient_norm = norm;
+    last_.seconds = seconds;
+    last_.issue_seconds = after.total_issue_seconds() - before.total_issue_seconds();
+    last_.wait_seconds = after.total_wait_seconds() - before.total_wait_seconds();
+    last_.bytes = after.total_bytes() - before.total_bytes();
+    const auto dp = dp_after[Collective::allreduce];
+    const auto dp0 = dp_before[Collective::allreduce];
+    last_.data_parallel_calls = dp.calls - dp0.calls;
+    last_.data_parallel_bytes = dp.bytes - dp0.bytes;
+    last_.data_parallel_issue_seconds = dp.issue_seconds - dp0.issue_seconds;
+    last_.data_parallel_wait_seconds = dp.wait_seconds - dp0.wait_seconds;
+    last_.bytes += last_.data_parallel_bytes;
+    last_.issue_seconds += last_.data_parallel_issue_seconds;
+    last_.wait_seconds += last_.data_parallel_wait_seconds;
+    if (end_hook_) end_hook_();
+    if (energy_) last_.energy_joules = energy_->end_step();  // collective, after the timing
+    energy_total_ += last_.energy_joules;
+    ++step_;
+    return last_;
+  }
+
+  MPI_Comm model_world() const { return grid_ ? grid_->model_mpi() : world_; }
+
   static void require(bool ok, const std::string& message) {
     if (!ok) throw InvalidArgument(message);
   }
@@ -376,7 +367,6 @@ class Session {
   Communicator& comm_;
   MPI_Comm world_;
   std::unique_ptr<ProcessGrid> grid_;  // only with data parallelism
-  MPI_Comm model_world_ = MPI_COMM_NULL, data_world_ = MPI_COMM_NULL;
   std::unique_ptr<GradientAverager<Scalar, Space>> averager_;
   M xs_, ys_;  // this replica's share of a caller's batch
   SessionConfig config_;
