@@ -161,6 +161,40 @@ expect_error "predictions into a missing directory" 2 'output.predictions = "no/
 # --- bad restart files ---------------------------------------------------------------
 head -c 2000 half.step00000004.h5 > cut.h5
 expect_error "truncated restart" 3 "checkpoint cut.h5:" 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=cut.h5
+# A byte of a weight flipped after writing: refused by its checksum (exit 3),
+# for a restart and for --infer. A checkpoint from before checksums (the
+# same data, unfiltered, no "checksums" attribute) still loads, and says so.
+check "a flipped and an unchecked copy of a checkpoint" $python - <<'PY'
+import shutil, h5py
+shutil.copy("half.step00000004.h5", "flipped.h5")
+with h5py.File("flipped.h5", "r") as f:
+    info = f["model/layer_000/weight"].id.get_chunk_info(0)
+with open("flipped.h5", "r+b") as f:
+    f.seek(info.byte_offset + 6)
+    b = f.read(1)
+    f.seek(info.byte_offset + 6)
+    f.write(bytes([b[0] ^ 0x04]))
+with h5py.File("half.step00000004.h5", "r") as src, h5py.File("unchecked.h5", "w") as dst:
+    for k, v in src.attrs.items():
+        if k != "checksums":
+            dst.attrs[k] = v
+    def copy(name, obj):
+        if isinstance(obj, h5py.Group):
+            g = dst.require_group(name)
+        else:
+            g = dst.create_dataset(name, data=obj[()])  # contiguous, no filter
+        for k, v in obj.attrs.items():
+            g.attrs[k] = v
+    src.visititems(copy)
+PY
+expect_error "flipped byte in a restart file" 3 "checkpoint flipped.h5 is corrupt: dataset /model/layer_000/weight does not match its checksum" 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=flipped.h5
+expect_error "flipped byte under --infer" 3 "checkpoint flipped.h5 is corrupt: dataset /model/layer_000/weight does not match its checksum" 2 "${small[@]}" --infer flipped.h5
+run 2 "${small[@]}" --set train.steps=8 --set checkpoint.restart=unchecked.h5 --set output.summary=unchecked.json
+check "a checkpoint without checksums restarts" test "$status" -eq 0
+check "... and says it is not verified" grep -qF "note: checkpoint unchecked.h5 carries no checksums" <<<"$out"
+check "... ending where the checksummed one does" $python -c "
+import json; a = json.load(open('unchecked.json'))['final_loss']; b = json.load(open('resumed.json'))['final_loss']
+assert a == b, (a, b)"
 expect_error "restart at another p (pp)" 2 "the model-parallel size (pp) is 2 in the checkpoint but 3 here" 3 "${small[@]}" --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
 expect_error "restart with another width" 2 "model.width is 48 in the checkpoint but 96 here" 2 "${small[@]}" --set model.width=96 --set train.steps=8 --set checkpoint.restart=half.step00000004.h5
 

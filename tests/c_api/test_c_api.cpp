@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "corrupt_dataset.hpp"
 #include "mpi_world.hpp"
 #include "phantom/comm/mpi_communicator.hpp"
 #include "phantom/io/deck.hpp"
@@ -279,6 +280,15 @@ TEST(CApi, EveryErrorPathReturnsItsCodeAndNamesTheProblem) {
     EXPECT_EQ(phantom_destroy(other), PHANTOM_OK);
     expect_error(phantom_load(m, ck.c_str(), nullptr), PHANTOM_ERR_CHECKPOINT,
                  "model.width is 48 in the checkpoint but 24 here");
+  }
+  // A bit flipped in a saved weight: refused by its checksum, named.
+  {
+    const std::string ck = "c_api_flipped_np" + std::to_string(world_size()) + ".h5";
+    ASSERT_EQ(phantom_save(m, ck.c_str()), PHANTOM_OK);
+    if (world_rank() == 0) phantom_test::flip_bit_in_dataset(ck, "model/layer_000/weight");
+    MPI_Barrier(MPI_COMM_WORLD);
+    expect_error(phantom_load(m, ck.c_str(), nullptr), PHANTOM_ERR_CHECKPOINT,
+                 "is corrupt: dataset /model/layer_000/weight does not match its checksum");
   }
   expect_error(phantom_finalize(), PHANTOM_ERR_ARGUMENT, "1 model(s) still exist");
   EXPECT_EQ(phantom_destroy(m), PHANTOM_OK);

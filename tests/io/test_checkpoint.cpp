@@ -1,11 +1,13 @@
 // Checkpoints through parallel HDF5: round trip, bitwise restart, corrupt and
-// truncated files, and a tp checkpoint restarted at another rank count.
+// truncated files, a flipped byte caught by the checksums, and a tp
+// checkpoint restarted at another rank count.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "corrupt_dataset.hpp"
 #include "phantom/comm/mpi_communicator.hpp"
 #include "phantom/io/checkpoint.hpp"
 #include "phantom/model/distributed_ffn.hpp"
@@ -182,6 +184,36 @@ TEST_F(CheckpointTest, CorruptAndTruncatedFilesAreClearErrors) {
                            phantom::read_checkpoint_info(good, MPI_COMM_WORLD), c.net.parameters(),
                            c.opt);
   EXPECT_EQ(c.state(), a.state());
+}
+
+// A byte of a weight changed after writing (a bit flip on disk): the
+// dataset's Fletcher32 checksum refuses it, naming the dataset. Without the
+// checksum the file would load as if nothing happened.
+TEST_F(CheckpointTest, AFlippedByteIsRefusedNamingTheDataset) {
+  auto comm = phantom::make_world_communicator();
+  Trainer<double> a(*comm, small(phantom::Strategy::tp), phantom::OptimizerKind::adam);
+  a.step(0);
+  const std::string good = file("good.h5"), flipped = file("flipped.h5");
+  phantom::save_checkpoint(good, MPI_COMM_WORLD, a.info(1), a.net.parameters(), a.opt);
+  EXPECT_TRUE(phantom::read_checkpoint_info(good, MPI_COMM_WORLD).checksummed);
+  const std::string target = "model/layer_001/weight";
+  if (rank_ == 0) {
+    fs::copy_file(good, flipped);
+    phantom_test::flip_bit_in_dataset(flipped, target);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  Trainer<double> b(*comm, small(phantom::Strategy::tp), phantom::OptimizerKind::adam);
+  try {
+    phantom::load_checkpoint(flipped, MPI_COMM_WORLD,
+                             phantom::read_checkpoint_info(flipped, MPI_COMM_WORLD),
+                             b.net.parameters(), b.opt);
+    ADD_FAILURE() << "a flipped byte loaded";
+  } catch (const phantom::CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("checkpoint " + flipped + " is corrupt: dataset /" +
+                                         target + " does not match its checksum"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(CheckpointTest, ShapeMismatchNamesTheDataset) {

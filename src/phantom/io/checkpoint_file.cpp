@@ -129,6 +129,42 @@ std::vector<hsize_t> to_hsize(const std::vector<std::size_t>& v) {
   return {v.begin(), v.end()};
 }
 
+// Every dataset is chunked and carries HDF5's Fletcher32 checksum on each
+// chunk, so data that changed after writing fails its read. Chunks are at
+// most kChunkBytes (HDF5 allows 4 GiB): the leading dimensions are halved
+// until one fits. An empty dataset cannot be chunked: it stays contiguous.
+constexpr hsize_t kChunkBytes = hsize_t(16) << 20;
+
+hid_t checksummed_layout(const std::vector<hsize_t>& dims, std::size_t scalar_bytes) {
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hsize_t bytes = scalar_bytes;
+  for (hsize_t d : dims) bytes *= d;
+  if (dims.empty() || bytes == 0) return dcpl;
+  std::vector<hsize_t> chunk = dims;
+  for (std::size_t d = 0; d < chunk.size() && bytes > kChunkBytes; ++d)
+    while (chunk[d] > 1 && bytes > kChunkBytes) {
+      bytes = bytes / chunk[d] * ((chunk[d] + 1) / 2);
+      chunk[d] = (chunk[d] + 1) / 2;
+    }
+  H5Pset_chunk(dcpl, int(chunk.size()), chunk.data());
+  H5Pset_fletcher32(dcpl);
+  return dcpl;
+}
+
+// Whether HDF5's error stack reports a failed checksum (the Fletcher32
+// filter's "data error detected by Fletcher32 checksum").
+bool checksum_failed() {
+  bool found = false;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        if (e->desc && std::strstr(e->desc, "checksum")) *static_cast<bool*>(data) = true;
+        return 0;
+      },
+      &found);
+  return found;
+}
+
 // Selects this rank's block in the file and describes it in memory; a
 // replicated tensor is written by rank 0 only but read by every rank.
 void select_block(hid_t file_space, const CheckpointTensor& t, bool writing, int rank,
@@ -175,6 +211,7 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
     if (!file.valid()) fail(tmp, "cannot create the file");
     write_attribute(file, "format", std::string(kFormat));
     write_attribute(file, "version", kVersion);
+    write_attribute(file, "checksums", std::string("fletcher32"));
     {
       Handle model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
       write_attribute(model, "strategy", info.strategy);
@@ -201,12 +238,12 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       write_attribute(train, "deck", info.deck);
     }
     // Creating groups and datasets is collective metadata work that fails on
-    // every rank alike; the data goes by independent writes, and a rank whose
-    // write fails records the error and keeps taking part in the collective
-    // calls that follow, so no rank is left waiting. The errors are agreed on
-    // once the file is closed.
+    // every rank alike; the data goes by collective writes (HDF5 filters, the
+    // checksums, need them), and a rank whose write fails records the error
+    // and keeps taking part in the collective calls that follow, so no rank is
+    // left waiting. The errors are agreed on once the file is closed.
     Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_INDEPENDENT);
+    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
     const hid_t file_type = single_precision ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     for (const auto& t : tensors) {
       std::vector<std::unique_ptr<Handle>> groups;
@@ -214,16 +251,25 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
       const auto dims = to_hsize(t.placement.dims);
       Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+      Handle dcpl(checksummed_layout(dims, single_precision ? 4 : 8), H5Pclose);
       Handle dset(
-          H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+          H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
           H5Dclose);
       if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
       if (t.placement.order == Placement::Order::decompress)
         write_attribute(dset, "zero_blocks", std::string("r = s"));
       Handle mem(-1, H5Sclose);
       select_block(space, t, true, rank, mem);
-      if (H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()) < 0 && error.empty())
-        error = "checkpoint " + tmp + ": cannot write " + t.path;
+      // In the file's type already: a collective write to a filtered dataset
+      // cannot convert types (HDF5 would fall back to independent I/O).
+      herr_t written = 0;
+      if (single_precision) {
+        const std::vector<float> values(t.block.begin(), t.block.end());
+        written = H5Dwrite(dset, H5T_NATIVE_FLOAT, mem, space, xfer, values.data());
+      } else {
+        written = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data());
+      }
+      if (written < 0 && error.empty()) error = "checkpoint " + tmp + ": cannot write " + t.path;
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -282,6 +328,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
   info.data_seed = i64(train, "data_seed");
   info.deck_hash = read_number<std::uint64_t>(train, "deck_hash", path, H5T_NATIVE_UINT64);
   info.deck = read_string(train, "deck", path);
+  info.checksummed = H5Aexists(file, "checksums") > 0;
   return info;
 }
 
@@ -322,8 +369,12 @@ void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
       t.block.assign(std::accumulate(t.placement.count.begin(), t.placement.count.end(),
                                      std::size_t(1), std::multiplies<>()),
                      0.0);
-      check(H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()), path,
-            "cannot read /" + t.path + " (truncated or corrupt?)");
+      if (H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data()) < 0) {
+        if (checksum_failed())  // first: the next HDF5 call clears the error stack
+          throw CheckpointError("checkpoint " + path + " is corrupt: dataset /" + t.path +
+                                " does not match its checksum");
+        fail(path, "cannot read /" + t.path + " (truncated or corrupt?)");
+      }
     }
   } catch (const CheckpointError& e) {
     error = e.what();

@@ -1,8 +1,9 @@
 // Parallel HDF5 checkpoint files (schema in docs/checkpoint.md). Every rank
 // writes and reads its own block of each global tensor, collectively. Writes
 // go to PATH.tmp, which rank 0 renames to PATH only after every rank's data is
-// in it, so a checkpoint is never half-written. Errors are CheckpointError with
-// the file name and what is wrong.
+// in it, so a checkpoint is never half-written. Every dataset is checksummed
+// (Fletcher32): data changed after writing is refused on reading. Errors are
+// CheckpointError with the file name and what is wrong.
 #pragma once
 
 #include <mpi.h>
@@ -33,6 +34,9 @@ struct CheckpointInfo {
   std::int64_t train_seed = 0, data_seed = 0;  // all random numbers derive from these
   std::uint64_t deck_hash = 0;                 // FNV-1a of the resolved deck
   std::string deck;                            // the resolved deck, TOML
+  // Every dataset carries a checksum (HDF5 Fletcher32; false in files
+  // written before Phantom added them, whose data cannot be verified).
+  bool checksummed = true;
 };
 
 // One tensor: its dataset path ("model/layer_001/local") and this rank's block
@@ -53,7 +57,9 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
 CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm);
 
 // Fills each tensor's block from the file, given its path and placement.
-// A missing dataset or one whose dimensions differ is a CheckpointError.
+// A missing dataset, one whose dimensions differ or one whose data does not
+// match its checksum ("checkpoint F is corrupt: dataset /D does not match its
+// checksum") is a CheckpointError.
 void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
                              std::vector<CheckpointTensor>& tensors);
 

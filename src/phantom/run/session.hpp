@@ -260,8 +260,12 @@ class Session {
       throw DeckError(key + " = \"" + path + "\" does not fit the deck:" + mismatch);
     load_checkpoint(path, model_world(), info, net_->parameters(), *opt_);
     step_ = std::size_t(info.step);
+    loaded_checksummed_ = info.checksummed;
     return step_;
   }
+  // False after loading a checkpoint written before checkpoints carried
+  // checksums: its data loaded unverified.
+  bool loaded_checksummed() const { return loaded_checksummed_; }
 
   std::size_t step() const { return step_; }
   const StepStats& last_step() const { return last_; }
@@ -381,6 +385,7 @@ class Session {
   M xb_, yb_;
   std::function<void()> begin_hook_, end_hook_;
   MPI_Comm norm_comm_ = MPI_COMM_NULL;
+  bool loaded_checksummed_ = true;
   std::size_t step_ = 0;
   StepStats last_;
   double energy_total_ = 0;
