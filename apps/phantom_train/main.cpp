@@ -21,6 +21,7 @@
 #include "phantom/comm/communicator.hpp"
 #include "phantom/comm/mpi_defaults.hpp"
 #include "phantom/core/thread_binding.hpp"
+#include "phantom/io/checkpoint_file.hpp"
 #include "phantom/io/deck.hpp"
 #include "trainer.hpp"
 
@@ -94,7 +95,7 @@ void warn_about_thread_binding(int rank) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  phantom::prefer_overlapping_collectives();  // data parallelism's buckets overlap
+  phantom::apply_mpi_defaults();  // overlapping buckets, no stale MPI-IO semaphores
   MPI_Init(&argc, &argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -129,6 +130,10 @@ int main(int argc, char** argv) {
       // Checkpoint I/O agrees on its errors across ranks (checkpoint_file.hpp).
       if (rank == 0) std::fprintf(stderr, "phantom-train: error: %s\n", e.what());
       status = 3;
+      if (phantom::hdf5_file_left_open()) {  // a failed write: MPI_Finalize would crash
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, status);
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "phantom-train: error on rank %d: %s\n", rank, e.what());
       std::fflush(stderr);

@@ -8,13 +8,16 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "phantom/io/atomic_file.hpp"
 #include "phantom/io/deck.hpp"
 #include "phantom/run/planned_clocks.hpp"
 #include "phantom/run/step_stats.hpp"
@@ -43,17 +46,9 @@ inline std::string human_bytes(double b) {
   return buf;
 }
 
-// Writes text to path through path.tmp and a rename.
+// Writes text to path through path.tmp and a rename (nothing left on failure).
 inline void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw phantom::Error("cannot write " + tmp);
-    out << text;
-    out.flush();
-    if (!out) throw phantom::Error("write failed: " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
+  phantom::write_atomically(path, [&](std::ostream& out) { out << text; });
 }
 
 // The JSON summary of phantom-train --infer.
@@ -151,6 +146,9 @@ class RunReport {
       if (r.validated) metrics_ << r.validation_loss;
       metrics_ << '\n';
       metrics_.flush();
+      if (!metrics_)  // one rank writes it: main() aborts the job, none waits
+        throw phantom::Error("output.metrics = \"" + deck_.output.metrics +
+                             "\": write failed (" + std::strerror(errno) + ")");
     }
   }
 

@@ -24,6 +24,15 @@ namespace phantom_train {
 using phantom::Deck;
 using phantom::run::require_writable_directory;
 
+// A checkpoint from before checksums loads, and says it could not be verified.
+template <class Session>
+void note_unverified(const Session& session, const std::string& path) {
+  if (!session.loaded_checksummed())
+    std::printf("note: checkpoint %s carries no checksums (written before Phantom checksummed "
+                "its checkpoints): its data is not verified\n",
+                path.c_str());
+}
+
 // Trains from the deck's restart point (or step 0) to train.steps on the
 // ranks of MPI_COMM_WORLD, which comm must span.
 template <class Scalar>
@@ -46,6 +55,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   const std::size_t last_step = std::size_t(deck.train.steps);
   if (!deck.checkpoint.restart.empty()) {
     first_step = session.load(deck.checkpoint.restart, "checkpoint.restart");
+    if (comm.rank() == 0) note_unverified(session, deck.checkpoint.restart);
     if (first_step > last_step)
       throw phantom::DeckError("checkpoint.restart = \"" + deck.checkpoint.restart +
                                "\" is at step " + std::to_string(first_step) +
@@ -157,6 +167,7 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
   require_writable_directory("output.predictions", deck.output.predictions);
   phantom::run::Session<Scalar, Space> session(comm, MPI_COMM_WORLD, config);
   const std::size_t step = session.load(checkpoint, "--infer");
+  if (root) note_unverified(session, checkpoint);
   // The whole data set as the held-out set: validation_loss() is the mean
   // loss over it in batches of train.batch, forward passes only.
   auto data = phantom::run::make_dataset<Scalar, Space>(deck, config.network.shape);

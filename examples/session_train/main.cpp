@@ -60,6 +60,7 @@ bool train(const phantom::Deck& deck, phantom::Communicator& comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  phantom::apply_mpi_defaults();  // Open MPI settings Phantom prefers (docs/embedding.md)
   MPI_Init(&argc, &argv);
   int status = 1;
   {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/comm/mpi_defaults.hpp"
 #include "phantom/core/activation.hpp"
 #include "phantom/core/error.hpp"
 #include "phantom/core/gemm.hpp"

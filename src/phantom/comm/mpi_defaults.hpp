@@ -12,4 +12,16 @@ namespace phantom {
 // unless the environment already chooses. Other MPI libraries ignore it.
 void prefer_overlapping_collectives();
 
+// Open MPI's MPI-IO (OMPIO) opens every file with a shared-file-pointer
+// component; its "sm" choice keeps a named POSIX semaphore per file name
+// (/dev/shm/sem.OMPIO_<name>). A rank killed while a checkpoint is open
+// leaves it behind, taken, and every later job on that node that opens a
+// file of the same name (the next run's checkpoint of the same step) waits
+// on it forever. Phantom never uses shared file pointers: this excludes
+// "sm" (OMPI_MCA_sharedfp = ^sm) unless the environment already chooses.
+void avoid_stale_file_semaphores();
+
+// Both of the above: what phantom-train and the tests call before MPI_Init.
+void apply_mpi_defaults();
+
 }  // namespace phantom

@@ -2,7 +2,9 @@
 // never leaves a half-written file (nor the temporary one).
 #pragma once
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <string>
@@ -21,9 +23,12 @@ void write_atomically(const std::string& path, Write&& write) {
     if (!out) throw phantom::InvalidArgument("cannot write " + tmp);
     out << std::setprecision(15);
     write(out);
+    out.close();  // a full disk may only show when the buffer goes out
     if (!out) {
+      const int error = errno;
       std::remove(tmp.c_str());
-      throw phantom::Error("write failed: " + tmp);
+      throw phantom::Error("cannot write " + path + ": writing " + tmp + " failed (" +
+                           std::strerror(error) + ")");
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

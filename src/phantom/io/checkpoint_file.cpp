@@ -30,6 +30,7 @@ class Handle {
   }
   operator hid_t() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  void reset_unclosed() { id_ = -1; }  // closed by the caller
 
  private:
   hid_t id_;
@@ -192,6 +193,8 @@ void agree_on_error(MPI_Comm comm, const std::string& error) {
 
 }  // namespace
 
+bool hdf5_file_left_open() { return H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0; }
+
 std::uint64_t fnv1a(const std::string& text) {
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
@@ -205,14 +208,32 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
   MPI_Comm_rank(comm, &rank);
   const std::string tmp = path + ".tmp";
   std::string error;
-  try {
+  // A failed write (a full disk, an I/O error) can fail on one rank only:
+  // parallel HDF5 writes the metadata from rank 0. So the ranks agree after
+  // every step whether all went well, and all stop together at the first
+  // failure: a rank that left the collective calls alone would leave the
+  // others waiting in them forever.
+  const auto all_well = [&] {
+    int ok = error.empty() ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
+    return ok == 1;
+  };
+  const auto attempt = [&](const auto& step) {
+    if (!error.empty()) return;
+    try {
+      step();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  };
+  {
     Handle fapl(file_access(comm), H5Pclose);
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
-    if (!file.valid()) fail(tmp, "cannot create the file");
-    write_attribute(file, "format", std::string(kFormat));
-    write_attribute(file, "version", kVersion);
-    write_attribute(file, "checksums", std::string("fletcher32"));
-    {
+    if (!file.valid()) error = "checkpoint " + tmp + ": cannot create the file";
+    attempt([&] {
+      write_attribute(file, "format", std::string(kFormat));
+      write_attribute(file, "version", kVersion);
+      write_attribute(file, "checksums", std::string("fletcher32"));
       Handle model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
       write_attribute(model, "strategy", info.strategy);
       write_attribute(model, "activation", info.activation);
@@ -236,32 +257,34 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
                                   "seeds, the tensor and the step"));
       write_attribute(train, "deck_hash", info.deck_hash);
       write_attribute(train, "deck", info.deck);
-    }
-    // Creating groups and datasets is collective metadata work that fails on
-    // every rank alike; the data goes by collective writes (HDF5 filters, the
-    // checksums, need them), and a rank whose write fails records the error
-    // and keeps taking part in the collective calls that follow, so no rank is
-    // left waiting. The errors are agreed on once the file is closed.
+      if (!model.valid() || !opt.valid() || !train.valid())
+        fail(tmp, "cannot create /model, /optimizer or /train");
+    });
+    // The data goes by collective writes (HDF5 filters, the checksums, need
+    // them), in the file's type: a collective write to a filtered dataset
+    // cannot convert types (HDF5 would fall back to independent I/O).
     Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
     H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
     const hid_t file_type = single_precision ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     for (const auto& t : tensors) {
+      if (!all_well()) break;
       std::vector<std::unique_ptr<Handle>> groups;
-      const hid_t parent = ensure_groups(file, t.path, groups);
-      const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
-      const auto dims = to_hsize(t.placement.dims);
-      Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
-      Handle dcpl(checksummed_layout(dims, single_precision ? 4 : 8), H5Pclose);
-      Handle dset(
-          H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-          H5Dclose);
-      if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
-      if (t.placement.order == Placement::Order::decompress)
-        write_attribute(dset, "zero_blocks", std::string("r = s"));
+      Handle space(-1, H5Sclose), dset(-1, H5Dclose);
+      attempt([&] {
+        const hid_t parent = ensure_groups(file, t.path, groups);
+        const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
+        const auto dims = to_hsize(t.placement.dims);
+        space.reset(H5Screate_simple(int(dims.size()), dims.data(), nullptr));
+        Handle dcpl(checksummed_layout(dims, single_precision ? 4 : 8), H5Pclose);
+        dset.reset(
+            H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+        if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
+        if (t.placement.order == Placement::Order::decompress)
+          write_attribute(dset, "zero_blocks", std::string("r = s"));
+      });
+      if (!all_well()) break;
       Handle mem(-1, H5Sclose);
       select_block(space, t, true, rank, mem);
-      // In the file's type already: a collective write to a filtered dataset
-      // cannot convert types (HDF5 would fall back to independent I/O).
       herr_t written = 0;
       if (single_precision) {
         const std::vector<float> values(t.block.begin(), t.block.end());
@@ -269,10 +292,13 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       } else {
         written = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data());
       }
-      if (written < 0 && error.empty()) error = "checkpoint " + tmp + ": cannot write " + t.path;
+      if (written < 0) error = "checkpoint " + tmp + ": cannot write " + t.path;
     }
-  } catch (const std::exception& e) {
-    error = e.what();
+    all_well();
+    // Closing flushes what HDF5 still holds: that can fail too.
+    if (file.valid() && H5Fclose(file) < 0 && error.empty())
+      error = "checkpoint " + tmp + ": cannot write (closing the file failed)";
+    file.reset_unclosed();
   }
   try {
     agree_on_error(comm, error);

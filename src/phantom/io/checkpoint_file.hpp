@@ -63,6 +63,12 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm);
 void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
                              std::vector<CheckpointTensor>& tensors);
 
+// Whether HDF5 still holds a file open: after a checkpoint whose close failed
+// (a full or failing disk). HDF5 1.10 then crashes in MPI_Finalize, closing it
+// again; a program that sees this should end with MPI_Abort instead (as
+// phantom-train does, with the checkpoint's exit status 3).
+bool hdf5_file_left_open();
+
 // 64-bit FNV-1a of a string.
 std::uint64_t fnv1a(const std::string& text);
 
