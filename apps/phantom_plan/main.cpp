@@ -297,7 +297,7 @@ void run(const Arguments& args) {
       print_clocks(c.profile.profile, c.profile.multiplicity, plan.pace);
     } else {
       print_clocks(c.profile.profile, c.profile.multiplicity, plan.pace, " of replica 0");
-      print_clocks(c.others.profile, c.others.multiplicity, *plan.others,
+      print_clocks(c.other_replicas().profile, c.other_replicas().multiplicity, *plan.others,
                    c.replicas() == 2 ? " of the other replica"
                                      : " of each of the other " +
                                            std::to_string(c.replicas() - 1) + " replicas");

@@ -294,7 +294,6 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       }
       if (written < 0) error = "checkpoint " + tmp + ": cannot write " + t.path;
     }
-    all_well();
     // Closing flushes what HDF5 still holds: that can fail too.
     if (file.valid() && H5Fclose(file) < 0 && error.empty())
       error = "checkpoint " + tmp + ": cannot write (closing the file failed)";

@@ -55,15 +55,14 @@ Advice advise(const AdvisorInput& input) {
     c.fits_memory = c.top_clock.fits_memory;
     c.profile = model_step_profile(c.costs, input.device, input.slow_rank_factor, input.clocks);
     const int D = in.data_parallel;
-    if (D > 1)
-      c.others = input.slow_rank_factor > 1
-                     ? model_step_profile(c.costs, input.device, 1.0, input.clocks)
-                     : c.profile;
+    if (D > 1 && input.slow_rank_factor > 1)
+      c.others = model_step_profile(c.costs, input.device, 1.0, input.clocks);
+    const StepProfile& others = c.other_replicas().profile;
     PlannerOptions options;
     options.time_quantum_s = input.quantum_fraction * c.top_clock.step_s();
-    c.fastest = plan_grid(c.profile.profile, c.others.profile, D, 0, options);
+    c.fastest = plan_grid(c.profile.profile, others, D, 0, options);
     if (input.time_bound_s > 0 && c.fastest.time_s <= input.time_bound_s)
-      c.bounded = plan_grid(c.profile.profile, c.others.profile, D, input.time_bound_s, options);
+      c.bounded = plan_grid(c.profile.profile, others, D, input.time_bound_s, options);
     advice.candidates.push_back(std::move(c));
   }
   for (std::size_t i = 0; i < advice.candidates.size(); ++i) {

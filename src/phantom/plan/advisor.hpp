@@ -47,7 +47,7 @@ struct Candidate {
   cost::NetworkCosts costs;
   cost::StepPrediction top_clock;  // every phase at the highest clock
   ModelProfile profile;            // replica 0's (the slow rank's)
-  ModelProfile others;             // each other replica's (D > 1)
+  ModelProfile others;             // each other replica's (D > 1 with a slow rank)
   GridPlan fastest;                // plan (a): least energy at the fastest step time
   std::optional<GridPlan> bounded; // plan (b) at the time bound, when it is reachable
   bool fits_memory = true;
@@ -58,6 +58,10 @@ struct Candidate {
   bool feasible(double bound_s) const;
   std::string label() const;  // "pp k=16", "tp", "tp+int8", "pp k=16 D=4", ...
   int replicas() const { return costs.input.data_parallel; }
+  // The profile of every replica but 0: replica 0's when no rank is slow.
+  const ModelProfile& other_replicas() const {
+    return others.profile.ranks() > 0 ? others : profile;
+  }
   int gpus() const { return costs.input.ranks * costs.input.data_parallel; }
 };
 

@@ -24,9 +24,11 @@ GridPlan plan_grid(const StepProfile& replica0, const StepProfile& others, int r
   // The grid's fastest step: the slowest replica's fastest.
   const Plan fastest0 = plan_fastest(replica0, options);
   double pace = fastest0.plan.time_s;
+  // Replicas alike (one profile object for all) are planned once.
+  const bool alike = &others == &replica0;
   std::optional<Plan> fastest_others;
   if (replicas > 1) {
-    fastest_others = plan_fastest(others, options);
+    fastest_others = alike ? fastest0 : plan_fastest(others, options);
     pace = std::max(pace, fastest_others->plan.time_s);
   }
   if (deadline_s > 0 && deadline_s < pace - options.tolerance.time_s)
@@ -36,8 +38,9 @@ GridPlan plan_grid(const StepProfile& replica0, const StepProfile& others, int r
   const double T = deadline_s > 0 ? deadline_s : pace;
   g.pace = T > fastest0.plan.time_s ? plan_for_deadline(replica0, T, options) : fastest0;
   if (replicas > 1)
-    g.others =
-        T > fastest_others->plan.time_s ? plan_for_deadline(others, T, options) : *fastest_others;
+    g.others = alike                             ? g.pace
+               : T > fastest_others->plan.time_s ? plan_for_deadline(others, T, options)
+                                                 : *fastest_others;
 
   const double idle0 = replica0.idle_watts(), idle_others = others.idle_watts();
   const double n = double(replicas - 1);

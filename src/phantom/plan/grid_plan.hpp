@@ -38,7 +38,8 @@ struct GridPlan {
 };
 
 // replica0: replica 0's profile; others: each other replica's (the same
-// network; they differ only by the slow rank). deadline_s = 0: plan (a), the
+// network; they differ only by the slow rank; pass replica0 itself when no
+// rank is slow, and it is planned once). deadline_s = 0: plan (a), the
 // least energy at the grid's fastest step; > 0: plan (b) within it. Throws
 // InvalidArgument for replicas < 1, or a deadline below the grid's fastest
 // step time.

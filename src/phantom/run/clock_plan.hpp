@@ -73,7 +73,7 @@ class AppliedClocks {
       : tracker_(layers, [this](const std::string& phase) { controller_->enter_phase(phase); }) {
     const int p = plan.candidate.costs.input.ranks;
     const bool replica0 = world_rank < p || !plan.chosen.others;
-    const auto& mp = replica0 ? plan.candidate.profile : plan.candidate.others;
+    const auto& mp = replica0 ? plan.candidate.profile : plan.candidate.other_replicas();
     const auto& chosen = replica0 ? plan.chosen.pace : *plan.chosen.others;
     const std::size_t profile_rank = mp.profile.ranks() > 1 && world_rank % p > 0 ? 1 : 0;
     auto schedule = phantom::plan::rank_clock_schedule(mp.profile, chosen, profile_rank);
