@@ -38,7 +38,16 @@ enum {
   PHANTOM_ERR_INTERNAL = 6    /* anything else: a bug, please report it */
 };
 
-typedef enum { PHANTOM_FLOAT = 0, PHANTOM_DOUBLE = 1 } phantom_dtype_t;
+/* The last two make every int a value of the type, so that C++ (which
+ * implements this API) may read any value a C or Fortran caller passes and
+ * refuse it with PHANTOM_ERR_ARGUMENT; without them a value such as 7 is
+ * undefined behaviour in C++. They are not data types. */
+typedef enum {
+  PHANTOM_FLOAT = 0,
+  PHANTOM_DOUBLE = 1,
+  PHANTOM_DTYPE_INT_MIN_ = -2147483647 - 1,
+  PHANTOM_DTYPE_INT_MAX_ = 2147483647
+} phantom_dtype_t;
 
 /* An opaque model: network, optimizer, step count, energy meter. */
 typedef struct phantom_model* phantom_model_t;

@@ -260,6 +260,8 @@ TEST(CApi, EveryErrorPathReturnsItsCodeAndNamesTheProblem) {
                PHANTOM_ERR_ARGUMENT, "y is NULL");
   expect_error(phantom_train_step(m, x.data(), y.data(), kBatch, phantom_dtype_t(7), nullptr),
                PHANTOM_ERR_ARGUMENT, "dtype = 7");
+  expect_error(phantom_train_step(m, x.data(), y.data(), kBatch, phantom_dtype_t(-1), nullptr),
+               PHANTOM_ERR_ARGUMENT, "dtype = -1");  // any int a C caller passes is refused
   expect_error(phantom_predict(m, x.data(), nullptr, kBatch, PHANTOM_FLOAT), PHANTOM_ERR_ARGUMENT,
                "y is NULL");
   expect_error(phantom_train_step(nullptr, x.data(), y.data(), kBatch, PHANTOM_FLOAT, nullptr),

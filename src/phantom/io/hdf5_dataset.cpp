@@ -1,6 +1,7 @@
 #include "phantom/io/hdf5_dataset.hpp"
 
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,11 @@ struct Closer {
     if (id >= 0) close(id);
   }
 };
+
+// Physical memory of this machine, bytes.
+double memory_bytes() {
+  return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+}
 
 std::vector<double> read_matrix(hid_t file, const std::string& path, const char* name,
                                 std::size_t cols, const char* cols_key, std::size_t* rows) {
@@ -36,6 +42,13 @@ std::vector<double> read_matrix(hid_t file, const std::string& path, const char*
     fail("is " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) + " but " + cols_key +
          " = " + std::to_string(cols));
   if (dims[0] == 0) fail("has no rows");
+  // The file says how much to allocate: a damaged or hostile one must not
+  // make that a crash (found by tests/fuzz/fuzz_dataset).
+  const double bytes = double(dims[0]) * double(dims[1]) * sizeof(double);
+  if (bytes > memory_bytes())
+    fail("is " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) + " (" +
+         std::to_string(bytes / 1073741824.0) + " GiB as double), more than this machine's " +
+         std::to_string(memory_bytes() / 1073741824.0) + " GiB of memory (a damaged file?)");
   *rows = dims[0];
   std::vector<double> out(dims[0] * dims[1]);
   if (H5Dread(dset.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
