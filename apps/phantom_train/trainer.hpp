@@ -24,13 +24,22 @@ namespace phantom_train {
 using phantom::Deck;
 using phantom::run::require_writable_directory;
 
-// A checkpoint from before checksums loads, and says it could not be verified.
+// A checkpoint from before checksums loads, and says it could not be
+// verified; for training, one without this run's TopK error-feedback state
+// says the remainders start from zero.
 template <class Session>
-void note_unverified(const Session& session, const std::string& path) {
+void note_loaded(const Session& session, const std::string& path, bool training) {
   if (!session.loaded_checksummed())
-    std::printf("note: checkpoint %s carries no checksums (written before Phantom checksummed "
-                "its checkpoints): its data is not verified\n",
-                path.c_str());
+    std::printf(
+        "note: checkpoint %s carries no checksums (written before Phantom checksummed "
+        "its checkpoints): its data is not verified\n",
+        path.c_str());
+  if (training && session.feedback_from_zero())
+    std::printf(
+        "note: checkpoint %s has no error-feedback remainders for this rank count "
+        "(written before Phantom kept them, or at another model.ranks or "
+        "parallel.data): they start from zero\n",
+        path.c_str());
 }
 
 // Trains from the deck's restart point (or step 0) to train.steps on the
@@ -55,7 +64,7 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
   const std::size_t last_step = std::size_t(deck.train.steps);
   if (!deck.checkpoint.restart.empty()) {
     first_step = session.load(deck.checkpoint.restart, "checkpoint.restart");
-    if (comm.rank() == 0) note_unverified(session, deck.checkpoint.restart);
+    if (comm.rank() == 0) note_loaded(session, deck.checkpoint.restart, true);
     if (first_step > last_step)
       throw phantom::DeckError("checkpoint.restart = \"" + deck.checkpoint.restart +
                                "\" is at step " + std::to_string(first_step) +
@@ -79,8 +88,10 @@ RunReport train(const Deck& deck, phantom::Communicator& comm) {
       throw phantom::DeckError("plan.measure: profile '" + deck.plan.profile +
                                "' lists no GPU clocks to measure");
     if (deck.parallel.data > 1)  // a measured profile is one group's (docs/phantom-plan.md)
-      throw phantom::DeckError("plan.measure measures one model-parallel group: run it with "
-                               "parallel.data = 1, not " + std::to_string(deck.parallel.data));
+      throw phantom::DeckError(
+          "plan.measure measures one model-parallel group: run it with "
+          "parallel.data = 1, not " +
+          std::to_string(deck.parallel.data));
     require_writable_directory("plan.measure", deck.plan.measure);
     phantom::run::measure_step_profile(deck, comm.rank(), comm.size(),
                                        unsigned(phantom::run::node_local_rank(MPI_COMM_WORLD)),
@@ -167,7 +178,7 @@ void infer(const Deck& deck, phantom::Communicator& comm, const std::string& che
   require_writable_directory("output.predictions", deck.output.predictions);
   phantom::run::Session<Scalar, Space> session(comm, MPI_COMM_WORLD, config);
   const std::size_t step = session.load(checkpoint, "--infer");
-  if (root) note_unverified(session, checkpoint);
+  if (root) note_loaded(session, checkpoint, false);
   // The whole data set as the held-out set: validation_loss() is the mean
   // loss over it in batches of train.batch, forward passes only.
   auto data = phantom::run::make_dataset<Scalar, Space>(deck, config.network.shape);

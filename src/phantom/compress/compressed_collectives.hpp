@@ -67,6 +67,13 @@ class MessageCodec {
 
   const CompressionConfig& config() const { return config_; }
   const Space& execution_space() const { return space_; }
+  // The error-feedback remainders of slots 0..slots-1 (none without error
+  // feedback): the state a restart needs (Session::save).
+  void collect_remainders(std::size_t slots, std::vector<std::vector<Scalar>*>& out) {
+    if (!config_.error_feedback || slots == 0) return;
+    topk(slots - 1);  // all coders first: adding one moves the others
+    for (std::size_t s = 0; s < slots; ++s) out.push_back(&topk_[s].remainder());
+  }
   // The TopK coder of a slot (its error-feedback remainder), for tests.
   TopK<Scalar>& topk(std::size_t slot) {
     while (topk_.size() <= slot) topk_.emplace_back(config_.topk_fraction, config_.error_feedback);
@@ -132,6 +139,10 @@ class CompressedAllGather {
   }
 
   MessageCodec<Scalar, Space>& codec() { return codec_; }
+  // Error-feedback state: one stream of messages (slot 0).
+  void collect_remainders(std::vector<std::vector<Scalar>*>& out) {
+    codec_.collect_remainders(1, out);
+  }
 
  private:
   MessageCodec<Scalar, Space> codec_;
@@ -180,6 +191,11 @@ class CompressedReduceScatter {
   }
 
   MessageCodec<Scalar, Space>& codec() { return codec_; }
+  // Error-feedback state: one stream per destination of `ranks` (slot r, this
+  // rank's own block, stays empty).
+  void collect_remainders(std::size_t ranks, std::vector<std::vector<Scalar>*>& out) {
+    codec_.collect_remainders(ranks, out);
+  }
 
  private:
   MessageCodec<Scalar, Space> codec_;
@@ -211,6 +227,10 @@ class CompressedAllReduce {
 
   CompressedReduceScatter<Scalar, Space>& reduce_scatter() { return scatter_; }
   CompressedAllGather<Scalar, Space>& allgather() { return gather_; }
+  void collect_remainders(std::size_t ranks, std::vector<std::vector<Scalar>*>& out) {
+    scatter_.collect_remainders(ranks, out);
+    gather_.collect_remainders(out);
+  }
 
  private:
   std::size_t shard_columns(Communicator& comm, const M& partial) const {

@@ -5,8 +5,8 @@
 //
 // Error feedback (optional): the sender keeps what it dropped, r = v - sparse(v)
 // with v = x + r_previous, and adds it to its next message of the same shape
-// (a new batch size starts from zero). The remainder lives in this object, not
-// in checkpoints: a restarted run starts with no remainder.
+// (a new batch size starts from zero). Checkpoints carry the remainders
+// (Session::save), so a restart continues the straight run's messages.
 //
 // Selection is staged through the host (a copy of the message, nth_element):
 // a device-wide selection is not worth its complexity for the message sizes
@@ -112,6 +112,8 @@ class TopK {
   // The remainder error feedback carries into the next message (column-major;
   // empty before the first message or without error feedback).
   const std::vector<Scalar>& remainder() const { return remainder_; }
+  // For restoring a checkpoint: its size must be the next message's.
+  std::vector<Scalar>& remainder() { return remainder_; }
 
  private:
   double fraction_;

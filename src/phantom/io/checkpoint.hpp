@@ -108,16 +108,19 @@ std::vector<TensorSource<Scalar, Space>> tensor_sources(const ParameterList<Scal
 
 }  // namespace detail
 
-// Writes parameters and optimizer state with info's attributes. Collective.
+// Writes parameters and optimizer state with info's attributes, then `extra`
+// (e.g. feedback_checkpoint.hpp's tensors). Collective.
 template <class Scalar, class Space>
 void save_checkpoint(const std::string& path, MPI_Comm comm, CheckpointInfo info,
-                     const ParameterList<Scalar, Space>& params, Optimizer<Scalar, Space>& opt) {
+                     const ParameterList<Scalar, Space>& params, Optimizer<Scalar, Space>& opt,
+                     const std::vector<CheckpointTensor>& extra = {}) {
   auto sources = detail::tensor_sources(params, opt);
   std::vector<CheckpointTensor> tensors;
   for (auto& s : sources) {
     s.tensor.block = detail::pack(s.tensor.placement, s.rows, s.cols, detail::host_values(s.view));
     tensors.push_back(std::move(s.tensor));
   }
+  tensors.insert(tensors.end(), extra.begin(), extra.end());
   info.optimizer = to_string(opt.config().kind);
   info.optimizer_steps = opt.steps();
   write_checkpoint_file(path, comm, info, tensors, sizeof(Scalar) == 4);

@@ -257,6 +257,8 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
                                   "seeds, the tensor and the step"));
       write_attribute(train, "deck_hash", info.deck_hash);
       write_attribute(train, "deck", info.deck);
+      write_attribute(train, "feedback_streams", info.feedback_streams);
+      write_attribute(train, "feedback_width", info.feedback_width);
       if (!model.valid() || !opt.valid() || !train.valid())
         fail(tmp, "cannot create /model, /optimizer or /train");
     });
@@ -265,8 +267,9 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
     // cannot convert types (HDF5 would fall back to independent I/O).
     Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
     H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
-    const hid_t file_type = single_precision ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     for (const auto& t : tensors) {
+      const bool as_float = single_precision && !t.always_double;
+      const hid_t file_type = as_float ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
       if (!all_well()) break;
       std::vector<std::unique_ptr<Handle>> groups;
       Handle space(-1, H5Sclose), dset(-1, H5Dclose);
@@ -275,7 +278,7 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
         const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
         const auto dims = to_hsize(t.placement.dims);
         space.reset(H5Screate_simple(int(dims.size()), dims.data(), nullptr));
-        Handle dcpl(checksummed_layout(dims, single_precision ? 4 : 8), H5Pclose);
+        Handle dcpl(checksummed_layout(dims, as_float ? 4 : 8), H5Pclose);
         dset.reset(
             H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
         if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
@@ -286,7 +289,7 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
       Handle mem(-1, H5Sclose);
       select_block(space, t, true, rank, mem);
       herr_t written = 0;
-      if (single_precision) {
+      if (as_float) {
         const std::vector<float> values(t.block.begin(), t.block.end());
         written = H5Dwrite(dset, H5T_NATIVE_FLOAT, mem, space, xfer, values.data());
       } else {
@@ -354,6 +357,10 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
   info.deck_hash = read_number<std::uint64_t>(train, "deck_hash", path, H5T_NATIVE_UINT64);
   info.deck = read_string(train, "deck", path);
   info.checksummed = H5Aexists(file, "checksums") > 0;
+  if (H5Aexists(train, "feedback_streams") > 0) {  // files from before have none
+    info.feedback_streams = i64(train, "feedback_streams");
+    info.feedback_width = i64(train, "feedback_width");
+  }
   return info;
 }
 

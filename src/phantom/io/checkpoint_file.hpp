@@ -37,6 +37,9 @@ struct CheckpointInfo {
   // Every dataset carries a checksum (HDF5 Fletcher32; false in files
   // written before Phantom added them, whose data cannot be verified).
   bool checksummed = true;
+  // TopK error-feedback state (io/feedback_checkpoint.hpp): streams per rank
+  // and the padded length of a rank's values; 0 when the file has none.
+  std::int64_t feedback_streams = 0, feedback_width = 0;
 };
 
 // One tensor: its dataset path ("model/layer_001/local") and this rank's block
@@ -45,6 +48,9 @@ struct CheckpointTensor {
   std::string path;
   Placement placement;
   std::vector<double> block;
+  // Stored as double even in a single-precision file (counts, which float
+  // would round beyond 2^24).
+  bool always_double = false;
 };
 
 // Writes `path` (through path.tmp and a rename). Tensors are stored as float

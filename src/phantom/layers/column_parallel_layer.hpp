@@ -107,6 +107,9 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
                                       comm_.size());
   }
   const std::string& name() const override { return local_.name(); }
+  void collect_remainders(std::vector<std::vector<Scalar>*>& out) override {
+    if (allreduce_) allreduce_->collect_remainders(std::size_t(comm_.size()), out);
+  }
   const Space& execution_space() const { return local_.execution_space(); }
   DenseLayer<Scalar, Space>& local() { return local_; }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "phantom/core/error.hpp"
 #include "phantom/core/network_config.hpp"
@@ -46,6 +47,10 @@ class DistributedLayer {
   // carry per-message parts (quantization scales, TopK's rounded K).
   virtual double bytes_per_step(std::size_t batch) const = 0;
   virtual const std::string& name() const = 0;
+  // This rank's TopK error-feedback remainders, in a fixed order (none for a
+  // layer without them): training state a checkpoint keeps besides the
+  // parameters.
+  virtual void collect_remainders(std::vector<std::vector<Scalar>*>&) {}
 };
 
 }  // namespace phantom

@@ -142,6 +142,9 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
     return compressed_allreduce_bytes(compression_, batch, n_out(), sizeof(Scalar), comm_.size());
   }
   const std::string& name() const override { return name_; }
+  void collect_remainders(std::vector<std::vector<Scalar>*>& out) override {
+    if (allreduce_) allreduce_->collect_remainders(std::size_t(comm_.size()), out);
+  }
   const Space& execution_space() const { return space_; }
   std::size_t n_out() const { return weight_.extent(0); }
   const M& weight() const { return weight_; }

@@ -142,6 +142,10 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
            compressed_reduce_scatter_bytes(backward_compression_, batch, m_, sizeof(Scalar), p);
   }
   const std::string& name() const override { return name_; }
+  void collect_remainders(std::vector<std::vector<Scalar>*>& out) override {
+    if (gather_) gather_->collect_remainders(out);
+    if (scatter_) scatter_->collect_remainders(std::size_t(comm_.size()), out);
+  }
   const Space& execution_space() const { return space_; }
   std::size_t width() const { return weight_.extent(1); }
   const M& weight() const { return weight_; }

@@ -154,6 +154,13 @@ class DistributedFFN {
   Communicator& communicator() const { return comm_; }
   const Space& execution_space() const { return space_; }
   std::vector<std::unique_ptr<Layer>>& layers() { return layers_; }
+  // Every layer's TopK error-feedback remainders, layer by layer (empty
+  // without error feedback): the training state beyond the parameters.
+  std::vector<std::vector<Scalar>*> feedback_remainders() {
+    std::vector<std::vector<Scalar>*> all;
+    for (auto& layer : layers_) layer->collect_remainders(all);
+    return all;
+  }
   // This rank's parameters and gradients, contiguous (layer l: layer_range(l)).
   const ParameterStorage<Scalar, Space>& storage() const { return storage_; }
 

@@ -39,6 +39,7 @@
 #include "phantom/core/optimizer.hpp"
 #include "phantom/data/batch_sampler.hpp"
 #include "phantom/io/checkpoint.hpp"
+#include "phantom/io/feedback_checkpoint.hpp"
 #include "phantom/model/distributed_ffn.hpp"
 #include "phantom/model/gradient_averaging.hpp"
 #include "phantom/run/checkpoint_policy.hpp"
@@ -217,16 +218,19 @@ class Session {
 
   // Writes a checkpoint of the model, the optimizer and the step (collective).
   void save(const std::string& path) {
+    CheckpointInfo info = checkpoint_info();
+    const auto feedback = feedback_tensors(net_->feedback_remainders(), model_world(),
+                                           grid_ ? grid_->data_mpi() : MPI_COMM_NULL, info);
     if (!grid_) {
-      save_checkpoint(path, world_, checkpoint_info(), net_->parameters(), *opt_);
+      save_checkpoint(path, world_, info, net_->parameters(), *opt_, feedback);
       return;
     }
-    // Replica 0 writes the model once; every rank returns with the file in
-    // place, or with replica 0's error.
+    // Replica 0 writes the model once (and every replica's error-feedback
+    // state); every rank returns with the file in place, or with replica 0's error.
     std::string error;
     if (grid_->data_rank() == 0) {
       try {
-        save_checkpoint(path, model_world(), checkpoint_info(), net_->parameters(), *opt_);
+        save_checkpoint(path, model_world(), info, net_->parameters(), *opt_, feedback);
       } catch (const std::exception& e) {
         error = e.what();
       }
@@ -259,10 +263,20 @@ class Session {
     if (!mismatch.empty())
       throw DeckError(key + " = \"" + path + "\" does not fit the deck:" + mismatch);
     load_checkpoint(path, model_world(), info, net_->parameters(), *opt_);
+    const auto remainders = net_->feedback_remainders();
+    for (auto* r : remainders) r->clear();
+    feedback_from_zero_ =
+        !remainders.empty() &&
+        !restore_feedback(path, info, remainders, model_world(), replica(), config_.data_parallel);
     step_ = std::size_t(info.step);
     loaded_checksummed_ = info.checksummed;
     return step_;
   }
+  // True after loading a checkpoint without this session's TopK error-feedback
+  // state (written before checkpoints kept it, or at another rank or replica
+  // count): the remainders start from zero, so training is not the straight
+  // run's continuation.
+  bool feedback_from_zero() const { return feedback_from_zero_; }
   // False after loading a checkpoint written before checkpoints carried
   // checksums: its data loaded unverified.
   bool loaded_checksummed() const { return loaded_checksummed_; }
@@ -386,6 +400,7 @@ class Session {
   std::function<void()> begin_hook_, end_hook_;
   MPI_Comm norm_comm_ = MPI_COMM_NULL;
   bool loaded_checksummed_ = true;
+  bool feedback_from_zero_ = false;
   std::size_t step_ = 0;
   StepStats last_;
   double energy_total_ = 0;
