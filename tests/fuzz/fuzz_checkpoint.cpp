@@ -33,6 +33,8 @@ phantom::run::SessionConfig config() {
 
 }  // namespace
 
+PHANTOM_FUZZ_HDF5_ALLOCATOR_OPTIONS()
+
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   phantom_fuzz::init_mpi_and_kokkos(argc, argv);
   comm = std::make_unique<phantom::SingleRankCommunicator>();

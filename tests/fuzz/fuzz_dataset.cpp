@@ -9,6 +9,8 @@
 #include "fuzz_input.hpp"
 #include "phantom/io/hdf5_dataset.hpp"
 
+PHANTOM_FUZZ_HDF5_ALLOCATOR_OPTIONS()
+
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   phantom_fuzz::init_mpi_and_kokkos(argc, argv);
   for (int i = 1; i < *argc; ++i)  // -write_seed=PATH: write a valid data set and stop

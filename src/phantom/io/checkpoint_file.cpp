@@ -1,6 +1,7 @@
 #include "phantom/io/checkpoint_file.hpp"
 
 #include "phantom/comm/first_error.hpp"
+#include "phantom/io/hdf5_layout.hpp"
 
 #include <hdf5.h>
 
@@ -396,6 +397,9 @@ void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
         fail(path, "dataset /" + t.path + " is " + show(dims) + " but the model needs " +
                        show(t.placement.dims));
       }
+      if (!detail::hdf5_chunks_fit(dset))
+        throw CheckpointError("checkpoint " + path + " is corrupt: dataset /" + t.path +
+                              " has a damaged chunk layout");
       Handle mem(-1, H5Sclose);
       select_block(space, t, false, rank, mem);
       t.block.assign(std::accumulate(t.placement.count.begin(), t.placement.count.end(),

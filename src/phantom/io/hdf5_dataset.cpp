@@ -3,8 +3,11 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+
+#include "phantom/io/hdf5_layout.hpp"
 
 namespace phantom {
 namespace {
@@ -43,12 +46,25 @@ std::vector<double> read_matrix(hid_t file, const std::string& path, const char*
          " = " + std::to_string(cols));
   if (dims[0] == 0) fail("has no rows");
   // The file says how much to allocate: a damaged or hostile one must not
-  // make that a crash (found by tests/fuzz/fuzz_dataset).
+  // make that a crash (found by tests/fuzz/fuzz_dataset; compressed data
+  // may legitimately be larger than its file, but not than memory).
   const double bytes = double(dims[0]) * double(dims[1]) * sizeof(double);
   if (bytes > memory_bytes())
     fail("is " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) + " (" +
          std::to_string(bytes / 1073741824.0) + " GiB as double), more than this machine's " +
          std::to_string(memory_bytes() / 1073741824.0) + " GiB of memory (a damaged file?)");
+  // Without filters (compression) the values are stored as they are, so a
+  // dataset cannot hold more bytes than the whole file: a damaged shape
+  // must not make a large allocation (found by tests/fuzz/fuzz_dataset).
+  Closer dcpl{H5Dget_create_plist(dset.id), H5Pclose};
+  hsize_t file_bytes = 0;
+  const double stored = double(dims[0]) * double(dims[1]) * double(H5Tget_size(type.id));
+  if (dcpl.id >= 0 && H5Pget_nfilters(dcpl.id) == 0 && H5Fget_filesize(file, &file_bytes) >= 0 &&
+      stored > double(file_bytes))
+    fail("is " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) + " (" +
+         std::to_string(std::uint64_t(stored)) + " bytes, uncompressed) but the file has only " +
+         std::to_string(file_bytes) + " bytes (truncated or damaged?)");
+  if (!detail::hdf5_chunks_fit(dset.id)) fail("has a damaged chunk layout (corrupt?)");
   *rows = dims[0];
   std::vector<double> out(dims[0] * dims[1]);
   if (H5Dread(dset.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
