@@ -2,6 +2,7 @@
 
 #include "phantom/comm/first_error.hpp"
 #include "phantom/io/hdf5_layout.hpp"
+#include "phantom/io/hdf5_probe.hpp"
 
 #include <hdf5.h>
 
@@ -320,12 +321,10 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
   if (!ok) throw CheckpointError("checkpoint " + path + ": cannot rename " + tmp);
 }
 
-CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
-  QuietHdf5 quiet;
-  if (!std::filesystem::exists(path)) fail(path, "no such file");
-  Handle fapl(file_access(comm), H5Pclose);
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
-  if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");
+namespace {
+
+// The attributes of an open checkpoint file.
+CheckpointInfo read_info(hid_t file, const std::string& path) {
   if (read_string(file, "format", path) != kFormat) fail(path, "not a Phantom checkpoint");
   const auto version = read_number<std::int64_t>(file, "version", path, H5T_NATIVE_INT64);
   if (version != kVersion)
@@ -363,6 +362,37 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
     info.feedback_width = i64(train, "feedback_width");
   }
   return info;
+}
+
+// Rank 0 first walks the file's metadata, the attributes read_info reads
+// included, in a child process (io/hdf5_probe.hpp): HDF5 crashes on some
+// damaged metadata instead of failing. Every rank gets the verdict.
+void refuse_if_hdf5_crashes(const std::string& path, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string error;
+  if (rank == 0) {
+    const std::string died = detail::hdf5_metadata_crash(path, [&](hid_t file) {
+      QuietHdf5 quiet;
+      read_info(file, path);
+    });
+    if (!died.empty())
+      error = "checkpoint " + path + " is corrupt: HDF5 cannot parse its metadata (the reader " +
+              "ended with " + died + ")";
+  }
+  agree_on_error(comm, error);
+}
+
+}  // namespace
+
+CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
+  QuietHdf5 quiet;
+  if (!std::filesystem::exists(path)) fail(path, "no such file");
+  refuse_if_hdf5_crashes(path, comm);
+  Handle fapl(file_access(comm), H5Pclose);
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");
+  return read_info(file, path);
 }
 
 void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
