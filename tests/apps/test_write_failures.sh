@@ -29,23 +29,24 @@ failing() {  # failing NP SUFFIX AFTER ERRNO ARGS...: phantom-train with writes 
 }
 
 # --- a checkpoint: the disk fills up at its first write, midway, near its end ---
-# One rank: parallel HDF5 writes the metadata from rank 0 alone, and a failure
-# there leaves the other ranks inside HDF5's own collective calls (a hang this
-# test does not provoke; docs/checkpoint.md, "Failed writes").
-for after in 0 5 40; do
-  for errno in ENOSPC EIO; do
-    rm -rf ck && mkdir ck
-    failing 1 run.step00000008.h5.tmp $after $errno --set train.steps=8 --set checkpoint.every=4 \
-            --set checkpoint.path=\"ck/run\"
-    what="checkpoint write failing after $after writes ($errno)"
-    check "$what: exit status 3 (got $status)" test $status -eq 3
-    check "$what: names the file" grep -qF "phantom-train: error: checkpoint ck/run.step00000008.h5.tmp: cannot" <<<"$out"
-    check "$what: no checkpoint under its final name" test ! -e ck/run.step00000008.h5
-    check "$what: no temporary file left" test ! -e ck/run.step00000008.h5.tmp
+# On one rank and on two: rank 0 writes the file, and the other rank must not
+# be left waiting for it (with parallel HDF5 it was: docs/checkpoint.md).
+for np in 1 2; do
+  for after in 0 5 40; do
+    for errno in ENOSPC EIO; do
+      rm -rf ck && mkdir ck
+      failing $np run.step00000008.h5.tmp $after $errno --set train.steps=8 --set checkpoint.every=4 \
+              --set checkpoint.path=\"ck/run\"
+      what="$np rank(s), checkpoint write failing after $after writes ($errno)"
+      check "$what: exit status 3 (got $status)" test $status -eq 3
+      check "$what: names the file" grep -qF "phantom-train: error: checkpoint ck/run.step00000008.h5.tmp: cannot" <<<"$out"
+      check "$what: no checkpoint under its final name" test ! -e ck/run.step00000008.h5
+      check "$what: no temporary file left" test ! -e ck/run.step00000008.h5.tmp
+    done
   done
+  out=$("${mpiexec[@]}" -n $np "$train" "${net[@]}" --set train.steps=8 --set checkpoint.restart=\"ck/run.step00000004.h5\" 2>&1)
+  check "$np rank(s): the previous checkpoint restarts (status $?)" grep -qF "restarted from ck/run.step00000004.h5 at step 4" <<<"$out"
 done
-out=$("${mpiexec[@]}" -n 1 "$train" "${net[@]}" --set train.steps=8 --set checkpoint.restart=\"ck/run.step00000004.h5\" 2>&1)
-check "the previous checkpoint restarts (status $?)" grep -qF "restarted from ck/run.step00000004.h5 at step 4" <<<"$out"
 
 # --- the metrics CSV (written as the run goes; rank 0 alone) ---
 failing 2 m.csv 3 ENOSPC --set train.steps=8 --set output.metrics=\"m.csv\"

@@ -1,17 +1,18 @@
 #include "phantom/io/checkpoint_file.hpp"
 
-#include "phantom/comm/first_error.hpp"
-#include "phantom/io/hdf5_layout.hpp"
-#include "phantom/io/hdf5_probe.hpp"
-
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <numeric>
+
+#include "phantom/comm/first_error.hpp"
+#include "phantom/io/hdf5_layout.hpp"
+#include "phantom/io/hdf5_probe.hpp"
 
 namespace phantom {
 namespace {
@@ -133,17 +134,23 @@ std::vector<hsize_t> to_hsize(const std::vector<std::size_t>& v) {
 }
 
 // Every dataset is chunked and carries HDF5's Fletcher32 checksum on each
-// chunk, so data that changed after writing fails its read. Chunks are at
-// most kChunkBytes (HDF5 allows 4 GiB): the leading dimensions are halved
-// until one fits. An empty dataset cannot be chunked: it stays contiguous.
+// chunk, so data that changed after writing fails its read. A chunk starts as
+// rank 0's block (ranks' blocks are alike, so a chunk rarely spans two and
+// rank 0 never writes part of a chunk that a later block completes: HDF5
+// would read, unfilter and write it again) and is at most kChunkBytes (HDF5
+// allows 4 GiB): its leading dimensions are halved until it fits. An empty
+// dataset cannot be chunked: it stays contiguous.
 constexpr hsize_t kChunkBytes = hsize_t(16) << 20;
 
-hid_t checksummed_layout(const std::vector<hsize_t>& dims, std::size_t scalar_bytes) {
+hid_t checksummed_layout(const std::vector<hsize_t>& dims, const std::vector<hsize_t>& block,
+                         std::size_t scalar_bytes) {
   const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  hsize_t bytes = scalar_bytes;
-  for (hsize_t d : dims) bytes *= d;
-  if (dims.empty() || bytes == 0) return dcpl;
   std::vector<hsize_t> chunk = dims;
+  for (std::size_t d = 0; d < dims.size() && block.size() == dims.size(); ++d)
+    chunk[d] = block[d] > 0 ? block[d] : chunk[d];
+  hsize_t bytes = scalar_bytes;
+  for (hsize_t d : chunk) bytes *= d;
+  if (dims.empty() || bytes == 0) return dcpl;
   for (std::size_t d = 0; d < chunk.size() && bytes > kChunkBytes; ++d)
     while (chunk[d] > 1 && bytes > kChunkBytes) {
       bytes = bytes / chunk[d] * ((chunk[d] + 1) / 2);
@@ -168,22 +175,129 @@ bool checksum_failed() {
   return found;
 }
 
-// Selects this rank's block in the file and describes it in memory; a
-// replicated tensor is written by rank 0 only but read by every rank.
-void select_block(hid_t file_space, const CheckpointTensor& t, bool writing, int rank,
-                  Handle& mem_space) {
-  const Placement& p = t.placement;
-  const bool none = writing && p.replicated && rank != 0;
-  if (none) {
-    H5Sselect_none(file_space);
-    const hsize_t one = 1;
-    mem_space.reset(H5Screate_simple(1, &one, nullptr));
-    H5Sselect_none(mem_space);
-    return;
-  }
-  const auto start = to_hsize(p.start), count = to_hsize(p.count);
+// Selects this rank's block in the file and describes it in memory.
+void select_block(hid_t file_space, const CheckpointTensor& t, Handle& mem_space) {
+  const auto start = to_hsize(t.placement.start), count = to_hsize(t.placement.count);
   H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   mem_space.reset(H5Screate_simple(int(count.size()), count.data(), nullptr));
+}
+
+// The file's attributes: format, model, optimizer and training state.
+void write_info(hid_t file, const std::string& tmp, const CheckpointInfo& info) {
+  write_attribute(file, "format", std::string(kFormat));
+  write_attribute(file, "version", kVersion);
+  write_attribute(file, "checksums", std::string("fletcher32"));
+  Handle model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle opt(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle train(H5Gcreate2(file, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  if (!model.valid() || !opt.valid() || !train.valid())
+    fail(tmp, "cannot create /model, /optimizer or /train");
+  write_attribute(model, "strategy", info.strategy);
+  write_attribute(model, "activation", info.activation);
+  write_attribute(model, "precision", info.precision);
+  write_attribute(model, "p", info.ranks);
+  write_attribute(model, "data_parallel", info.data_parallel);
+  write_attribute(model, "k", info.ghost);
+  write_attribute(model, "input_dim", info.input_dim);
+  write_attribute(model, "width", info.width);
+  write_attribute(model, "depth", info.depth);
+  write_attribute(model, "output_dim", info.output_dim);
+  write_attribute(opt, "kind", info.optimizer);
+  write_attribute(opt, "steps", info.optimizer_steps);
+  write_attribute(train, "step", info.step);
+  write_attribute(train, "train_seed", info.train_seed);
+  write_attribute(train, "data_seed", info.data_seed);
+  write_attribute(train, "rng",
+                  std::string("counter-based: every draw is a function of the "
+                              "seeds, the tensor and the step"));
+  write_attribute(train, "deck_hash", info.deck_hash);
+  write_attribute(train, "deck", info.deck);
+  write_attribute(train, "feedback_streams", info.feedback_streams);
+  write_attribute(train, "feedback_width", info.feedback_width);
+}
+
+// One rank's block of a tensor on its way to the file: where it goes and its
+// values, already in the file's precision (a float file's blocks travel as
+// float: half the bytes). Empty for a replicated tensor on a rank other than
+// 0, which rank 0 writes.
+struct Block {
+  std::vector<hsize_t> start, count;
+  std::vector<double> doubles;
+  std::vector<float> floats;
+  std::size_t size() const { return doubles.size() + floats.size(); }
+};
+
+Block own_block(const CheckpointTensor& t, bool as_float) {
+  Block b{to_hsize(t.placement.start), to_hsize(t.placement.count), {}, {}};
+  if (as_float)
+    b.floats.assign(t.block.begin(), t.block.end());
+  else
+    b.doubles = t.block;
+  return b;
+}
+
+// A block may hold more values than an MPI count (an int) can: it goes in pieces.
+constexpr std::size_t kPiece = std::size_t(1) << 26;
+constexpr int kHeaderTag = 7301, kValuesTag = 7302;
+
+template <class T>
+void send_values(const std::vector<T>& v, MPI_Datatype type, MPI_Comm comm) {
+  for (std::size_t at = 0; at < v.size(); at += kPiece)
+    MPI_Send(v.data() + at, int(std::min(kPiece, v.size() - at)), type, 0, kValuesTag, comm);
+}
+
+template <class T>
+void receive_values(std::vector<T>& v, std::size_t n, MPI_Datatype type, int from, MPI_Comm comm) {
+  v.resize(n);
+  for (std::size_t at = 0; at < n; at += kPiece)
+    MPI_Recv(v.data() + at, int(std::min(kPiece, n - at)), type, from, kValuesTag, comm,
+             MPI_STATUS_IGNORE);
+}
+
+// The sending side of receive_block, on every rank but 0.
+void send_block(const CheckpointTensor& t, bool as_float, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const bool none = t.placement.replicated && rank != 0;
+  std::vector<unsigned long long> header = {none ? 0ull : (unsigned long long)t.block.size()};
+  for (auto v : t.placement.start) header.push_back(none ? 0 : v);
+  for (auto v : t.placement.count) header.push_back(none ? 0 : v);
+  MPI_Send(header.data(), int(header.size()), MPI_UNSIGNED_LONG_LONG, 0, kHeaderTag, comm);
+  if (none) return;
+  if (as_float)
+    send_values(std::vector<float>(t.block.begin(), t.block.end()), MPI_FLOAT, comm);
+  else
+    send_values(t.block, MPI_DOUBLE, comm);
+}
+
+Block receive_block(const CheckpointTensor& t, bool as_float, int from, MPI_Comm comm) {
+  const std::size_t rank_of = t.placement.dims.size();
+  std::vector<unsigned long long> header(1 + 2 * rank_of);
+  MPI_Recv(header.data(), int(header.size()), MPI_UNSIGNED_LONG_LONG, from, kHeaderTag, comm,
+           MPI_STATUS_IGNORE);
+  Block b;
+  b.start.assign(header.begin() + 1, header.begin() + 1 + std::ptrdiff_t(rank_of));
+  b.count.assign(header.begin() + 1 + std::ptrdiff_t(rank_of), header.end());
+  if (as_float)
+    receive_values(b.floats, std::size_t(header[0]), MPI_FLOAT, from, comm);
+  else
+    receive_values(b.doubles, std::size_t(header[0]), MPI_DOUBLE, from, comm);
+  return b;
+}
+
+// Writes one block into its place in the dataset.
+bool write_block(hid_t dset, hid_t file_space, const Block& b) {
+  if (b.size() == 0) return true;
+  hsize_t n = 1;
+  for (hsize_t c : b.count) n *= c;
+  if (n != b.size() || dset < 0) return false;
+  if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, b.start.data(), nullptr, b.count.data(),
+                          nullptr) < 0)
+    return false;
+  Handle mem(H5Screate_simple(int(b.count.size()), b.count.data(), nullptr), H5Sclose);
+  if (!b.floats.empty())
+    return H5Dwrite(dset, H5T_NATIVE_FLOAT, mem, file_space, H5P_DEFAULT, b.floats.data()) >= 0;
+  return H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, file_space, H5P_DEFAULT, b.doubles.data()) >= 0;
 }
 
 // Collective: if any rank has an error, every rank throws the error of the
@@ -195,7 +309,9 @@ void agree_on_error(MPI_Comm comm, const std::string& error) {
 
 }  // namespace
 
-bool hdf5_file_left_open() { return H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0; }
+bool hdf5_file_left_open() {
+  return H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0;
+}
 
 std::uint64_t fnv1a(const std::string& text) {
   std::uint64_t h = 1469598103934665603ull;
@@ -206,15 +322,18 @@ std::uint64_t fnv1a(const std::string& text) {
 void write_checkpoint_file(const std::string& path, MPI_Comm comm, const CheckpointInfo& info,
                            const std::vector<CheckpointTensor>& tensors, bool single_precision) {
   QuietHdf5 quiet;
-  int rank = 0;
+  int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
   const std::string tmp = path + ".tmp";
   std::string error;
-  // A failed write (a full disk, an I/O error) can fail on one rank only:
-  // parallel HDF5 writes the metadata from rank 0. So the ranks agree after
-  // every step whether all went well, and all stop together at the first
-  // failure: a rank that left the collective calls alone would leave the
-  // others waiting in them forever.
+  // Rank 0 writes the whole file with HDF5's serial driver, and the other
+  // ranks send it their blocks, one tensor at a time. With parallel HDF5 a
+  // failed write (a full disk, an I/O error) on the rank that writes the
+  // metadata left the others waiting inside HDF5's own collective calls
+  // forever; here no rank waits inside HDF5 on another. The ranks agree after
+  // every tensor whether all went well, and all stop together at the first
+  // failure.
   const auto all_well = [&] {
     int ok = error.empty() ? 1 : 0;
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
@@ -229,75 +348,41 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
     }
   };
   {
-    Handle fapl(file_access(comm), H5Pclose);
-    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
-    if (!file.valid()) error = "checkpoint " + tmp + ": cannot create the file";
-    attempt([&] {
-      write_attribute(file, "format", std::string(kFormat));
-      write_attribute(file, "version", kVersion);
-      write_attribute(file, "checksums", std::string("fletcher32"));
-      Handle model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attribute(model, "strategy", info.strategy);
-      write_attribute(model, "activation", info.activation);
-      write_attribute(model, "precision", info.precision);
-      write_attribute(model, "p", info.ranks);
-      write_attribute(model, "data_parallel", info.data_parallel);
-      write_attribute(model, "k", info.ghost);
-      write_attribute(model, "input_dim", info.input_dim);
-      write_attribute(model, "width", info.width);
-      write_attribute(model, "depth", info.depth);
-      write_attribute(model, "output_dim", info.output_dim);
-      Handle opt(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attribute(opt, "kind", info.optimizer);
-      write_attribute(opt, "steps", info.optimizer_steps);
-      Handle train(H5Gcreate2(file, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attribute(train, "step", info.step);
-      write_attribute(train, "train_seed", info.train_seed);
-      write_attribute(train, "data_seed", info.data_seed);
-      write_attribute(train, "rng",
-                      std::string("counter-based: every draw is a function of the "
-                                  "seeds, the tensor and the step"));
-      write_attribute(train, "deck_hash", info.deck_hash);
-      write_attribute(train, "deck", info.deck);
-      write_attribute(train, "feedback_streams", info.feedback_streams);
-      write_attribute(train, "feedback_width", info.feedback_width);
-      if (!model.valid() || !opt.valid() || !train.valid())
-        fail(tmp, "cannot create /model, /optimizer or /train");
-    });
-    // The data goes by collective writes (HDF5 filters, the checksums, need
-    // them), in the file's type: a collective write to a filtered dataset
-    // cannot convert types (HDF5 would fall back to independent I/O).
-    Handle xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
+    Handle file(-1, H5Fclose);
+    if (rank == 0) {
+      file.reset(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+      if (!file.valid()) error = "checkpoint " + tmp + ": cannot create the file";
+      attempt([&] { write_info(file, tmp, info); });
+    }
     for (const auto& t : tensors) {
-      const bool as_float = single_precision && !t.always_double;
-      const hid_t file_type = as_float ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
       if (!all_well()) break;
+      const bool as_float = single_precision && !t.always_double;
+      if (rank != 0) {
+        send_block(t, as_float, comm);
+        continue;
+      }
+      const auto dims = to_hsize(t.placement.dims);
       std::vector<std::unique_ptr<Handle>> groups;
-      Handle space(-1, H5Sclose), dset(-1, H5Dclose);
+      Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+      Handle dset(-1, H5Dclose);
       attempt([&] {
         const hid_t parent = ensure_groups(file, t.path, groups);
         const std::string leaf = t.path.substr(t.path.rfind('/') + 1);
-        const auto dims = to_hsize(t.placement.dims);
-        space.reset(H5Screate_simple(int(dims.size()), dims.data(), nullptr));
-        Handle dcpl(checksummed_layout(dims, as_float ? 4 : 8), H5Pclose);
-        dset.reset(
-            H5Dcreate2(parent, leaf.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+        Handle dcpl(checksummed_layout(dims, to_hsize(t.placement.count), as_float ? 4 : 8),
+                    H5Pclose);
+        dset.reset(H5Dcreate2(parent, leaf.c_str(), as_float ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
+                              space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
         if (!dset.valid()) fail(tmp, "cannot create dataset " + t.path);
         if (t.placement.order == Placement::Order::decompress)
           write_attribute(dset, "zero_blocks", std::string("r = s"));
       });
-      if (!all_well()) break;
-      Handle mem(-1, H5Sclose);
-      select_block(space, t, true, rank, mem);
-      herr_t written = 0;
-      if (as_float) {
-        const std::vector<float> values(t.block.begin(), t.block.end());
-        written = H5Dwrite(dset, H5T_NATIVE_FLOAT, mem, space, xfer, values.data());
-      } else {
-        written = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, xfer, t.block.data());
+      // Every rank's block is received, even after a failure, so no sender waits.
+      for (int from = 0; from < ranks; ++from) {
+        const Block block =
+            from == 0 ? own_block(t, as_float) : receive_block(t, as_float, from, comm);
+        if (error.empty() && !write_block(dset, space, block))
+          error = "checkpoint " + tmp + ": cannot write " + t.path;
       }
-      if (written < 0) error = "checkpoint " + tmp + ": cannot write " + t.path;
     }
     // Closing flushes what HDF5 still holds: that can fail too.
     if (file.valid() && H5Fclose(file) < 0 && error.empty())
@@ -310,7 +395,7 @@ void write_checkpoint_file(const std::string& path, MPI_Comm comm, const Checkpo
     if (rank == 0) std::remove(tmp.c_str());
     throw;
   }
-  // Every rank has closed the file: its data is in it. Only now give it its name.
+  // The file is closed and its data in it. Only now give it its name.
   int ok = 1;
   if (rank == 0) {
     std::error_code ec;
@@ -398,8 +483,6 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
 void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
                              std::vector<CheckpointTensor>& tensors) {
   QuietHdf5 quiet;
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
   Handle fapl(file_access(comm), H5Pclose);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
   if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");
@@ -431,7 +514,7 @@ void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
         throw CheckpointError("checkpoint " + path + " is corrupt: dataset /" + t.path +
                               " has a damaged chunk layout");
       Handle mem(-1, H5Sclose);
-      select_block(space, t, false, rank, mem);
+      select_block(space, t, mem);
       t.block.assign(std::accumulate(t.placement.count.begin(), t.placement.count.end(),
                                      std::size_t(1), std::multiplies<>()),
                      0.0);

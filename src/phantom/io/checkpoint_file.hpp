@@ -1,7 +1,9 @@
-// Parallel HDF5 checkpoint files (schema in docs/checkpoint.md). Every rank
-// writes and reads its own block of each global tensor, collectively. Writes
-// go to PATH.tmp, which rank 0 renames to PATH only after every rank's data is
-// in it, so a checkpoint is never half-written. Every dataset is checksummed
+// HDF5 checkpoint files (schema in docs/checkpoint.md). Every rank reads its
+// own block of each global tensor (parallel HDF5, independent reads); rank 0
+// writes the file, receiving the other ranks' blocks one tensor at a time, so
+// a failed write cannot leave a rank waiting inside HDF5. Writes go to
+// PATH.tmp, which rank 0 renames to PATH only after every rank's data is in
+// it, so a checkpoint is never half-written. Every dataset is checksummed
 // (Fletcher32): data changed after writing is refused on reading. Errors are
 // CheckpointError with the file name and what is wrong.
 #pragma once
