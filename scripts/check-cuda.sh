@@ -33,7 +33,8 @@ export PATH="$cuda/bin:$PATH"
 
 cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCUDAToolkit_ROOT="$cuda" -DPHANTOM_ENABLE_NCCL=ON -DPHANTOM_WARNINGS_AS_ERRORS=ON >/dev/null
+  -DCUDAToolkit_ROOT="$cuda" -DPHANTOM_ENABLE_NCCL=ON -DPHANTOM_WARNINGS_AS_ERRORS=ON \
+  -DCMAKE_CXX_COMPILER_LAUNCHER= >/dev/null  # ccache does not know nvcc_wrapper
 if [ $# -gt 0 ]; then
   targets=()
   for t in "$@"; do targets+=(--target "$t"); done

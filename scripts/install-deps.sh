@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-h5py                                           # tests read checkpoints and data as users would
   gnuplot-nox                                            # phantom-plan --png draws the frontier
+  clang libclang-rt-14-dev                               # the sanitizer build and libFuzzer
+  ccache                                                 # rebuilds compile only what changed
 )
 # --studies: also what perf/studies/run_studies.py needs (plots, the digits data set).
 # --openmp: Debian's OpenMP-threaded OpenBLAS, for the OpenMP configuration

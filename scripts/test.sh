@@ -7,19 +7,30 @@
 #           Serial and on OpenMP with OMP_NUM_THREADS=2
 #   cuda    Kokkos 4.6.01 Cuda (Hopper) + Kokkos Kernels with cuBLAS, NCCL:
 #           compiled only, warnings as errors (scripts/check-cuda.sh); no GPU here
+#   sanitize clang with AddressSanitizer + UndefinedBehaviorSanitizer, Debian's
+#           Kokkos: the suite, then each libFuzzer target for 60 s
+#           (scripts/sanitize.sh)
+# Compilations go through ccache where it is installed (~/.cache/ccache), so
+# a rerun recompiles only what changed (not the CUDA configuration's).
 # openmp and cuda are skipped with a message where ../shared/vendor is absent (a
 # user's clone); there the NCCL communicator is still compiled and linked with
 # the host compiler. PHANTOM_TEST_CONFIGS="serial openmp" picks configurations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${PHANTOM_JOBS:-2}
-configs=${PHANTOM_TEST_CONFIGS:-serial openmp cuda}
+configs=${PHANTOM_TEST_CONFIGS:-serial openmp cuda sanitize}
 vendor=${PHANTOM_VENDOR_DIR:-../shared/vendor}
 cuda=${CUDA_HOME:-/usr/local/cuda}
 
 deps=()
 [ -d "$vendor" ] && deps+=(--openmp)
 bash scripts/install-deps.sh "${deps[@]}"
+if command -v ccache >/dev/null; then
+  # Paths relative to the clone, and no build directory in the hash: another
+  # clone of the same sources hits the cache.
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+fi
 
 summary=()
 section() {  # section NAME COMMAND...: runs it, timing it for the summary
@@ -74,7 +85,8 @@ for config in $configs; do
         section "nccl: NCCL communicator with the host compiler" nccl_host_compiler
       fi
       ;;
-    *) echo "test.sh: unknown configuration '$config' (serial, openmp, cuda)" >&2; exit 2 ;;
+    sanitize) section "sanitize: clang ASan+UBSan, suite + fuzzers" bash scripts/sanitize.sh ;;
+    *) echo "test.sh: unknown configuration '$config' (serial, openmp, cuda, sanitize)" >&2; exit 2 ;;
   esac
 done
 
