@@ -449,21 +449,21 @@ CheckpointInfo read_info(hid_t file, const std::string& path) {
   return info;
 }
 
-// Rank 0 first walks the file's metadata, the attributes read_info reads
-// included, in a child process (io/hdf5_probe.hpp): HDF5 crashes on some
-// damaged metadata instead of failing. Every rank gets the verdict.
-void refuse_if_hdf5_crashes(const std::string& path, MPI_Comm comm) {
+// Rank 0 first reads the file in a child process (io/hdf5_probe.hpp): HDF5
+// crashes on some damaged files instead of failing. `datasets` are read in
+// full (every rank's blocks), `extra` runs on the open file. Every rank gets
+// the verdict.
+void refuse_if_hdf5_crashes(const std::string& path, MPI_Comm comm,
+                            const std::vector<std::string>& datasets,
+                            const std::function<void(hid_t)>& extra = {}) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::string error;
   if (rank == 0) {
-    const std::string died = detail::hdf5_metadata_crash(path, [&](hid_t file) {
-      QuietHdf5 quiet;
-      read_info(file, path);
-    });
+    const std::string died = detail::hdf5_read_crash(path, datasets, extra);
     if (!died.empty())
-      error = "checkpoint " + path + " is corrupt: HDF5 cannot parse its metadata (the reader " +
-              "ended with " + died + ")";
+      error = "checkpoint " + path + " is corrupt: HDF5 cannot read it (the reader ended with " +
+              died + ")";
   }
   agree_on_error(comm, error);
 }
@@ -473,7 +473,10 @@ void refuse_if_hdf5_crashes(const std::string& path, MPI_Comm comm) {
 CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
   QuietHdf5 quiet;
   if (!std::filesystem::exists(path)) fail(path, "no such file");
-  refuse_if_hdf5_crashes(path, comm);
+  refuse_if_hdf5_crashes(path, comm, {}, [&](hid_t file) {
+    QuietHdf5 quiet;
+    read_info(file, path);
+  });
   Handle fapl(file_access(comm), H5Pclose);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
   if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");
@@ -483,6 +486,9 @@ CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
 void read_checkpoint_tensors(const std::string& path, MPI_Comm comm,
                              std::vector<CheckpointTensor>& tensors) {
   QuietHdf5 quiet;
+  std::vector<std::string> paths;
+  for (const auto& t : tensors) paths.push_back(t.path);
+  refuse_if_hdf5_crashes(path, comm, paths);
   Handle fapl(file_access(comm), H5Pclose);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
   if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");

@@ -88,11 +88,11 @@ HostDataset read_hdf5_dataset(const std::string& path, std::size_t input_dim,
   } restore{func, client};
 
   if (!std::filesystem::exists(path)) throw DataError("data.path = \"" + path + "\": no such file");
-  // HDF5 crashes on some damaged metadata instead of failing: walk it in a
+  // HDF5 crashes on some damaged files instead of failing: read them in a
   // child process first (io/hdf5_probe.hpp).
-  const std::string died = detail::hdf5_metadata_crash(path);
+  const std::string died = detail::hdf5_read_crash(path, {"X", "Y"});
   if (!died.empty())
-    throw DataError("data.path = \"" + path + "\": HDF5 cannot parse the file's metadata (the " +
+    throw DataError("data.path = \"" + path + "\": HDF5 cannot read the file (the " +
                     "reader ended with " + died + "): the file is damaged");
   Closer file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
   if (file.id < 0) throw DataError("data.path = \"" + path + "\": not a readable HDF5 file");
