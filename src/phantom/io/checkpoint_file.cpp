@@ -473,10 +473,7 @@ void refuse_if_hdf5_crashes(const std::string& path, MPI_Comm comm,
 CheckpointInfo read_checkpoint_info(const std::string& path, MPI_Comm comm) {
   QuietHdf5 quiet;
   if (!std::filesystem::exists(path)) fail(path, "no such file");
-  refuse_if_hdf5_crashes(path, comm, {}, [&](hid_t file) {
-    QuietHdf5 quiet;
-    read_info(file, path);
-  });
+  refuse_if_hdf5_crashes(path, comm, {}, [&](hid_t file) { read_info(file, path); });
   Handle fapl(file_access(comm), H5Pclose);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
   if (!file.valid()) fail(path, "not a readable HDF5 file (truncated or corrupt?)");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -17,8 +18,10 @@ namespace phantom {
 namespace detail {
 namespace {
 
-// A damaged file may also make HDF5 loop: the child gets this long.
-constexpr auto kProbeLimit = std::chrono::seconds(60);
+// A damaged file may also make HDF5 loop: the child gets 60 s plus a second
+// for each 20 MB of the file (it reads the values: a large checkpoint is
+// no damaged one).
+constexpr long kProbeSeconds = 60, kProbeBytesPerSecond = 20l << 20;
 
 // Reads every value of a numeric dataset, a slab of leading rows at a time
 // (at most kScratchBytes): HDF5's raw reads trust the metadata too (a damaged
@@ -57,24 +60,16 @@ void read_all(hid_t dset, hid_t space, hid_t type, hsize_t file_bytes) {
 }
 
 // Opens one dataset with its dataspace, type, layout and chunk index, and
-// reads its values when `values`.
-void probe_dataset(hid_t dset, bool values, hsize_t file_bytes) {
+// reads its values.
+void probe_dataset(hid_t dset, hsize_t file_bytes) {
   const hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
   if (hdf5_chunks_fit(dset) && space >= 0 && type >= 0) {
     hsize_t chunks = 0;
     H5Dget_num_chunks(dset, H5S_ALL, &chunks);  // walks the chunk index
-    if (values) read_all(dset, space, type, file_bytes);
+    read_all(dset, space, type, file_bytes);
   }
   if (type >= 0) H5Tclose(type);
   if (space >= 0) H5Sclose(space);
-}
-
-herr_t visit_link(hid_t group, const char* name, const H5L_info_t*, void* file_bytes) {
-  const hid_t dset = H5Dopen2(group, name, H5P_DEFAULT);
-  if (dset < 0) return 0;  // a group or a broken link: the walk goes on
-  probe_dataset(dset, false, *static_cast<hsize_t*>(file_bytes));
-  H5Dclose(dset);
-  return 0;
 }
 
 [[noreturn]] void probe_in_child(const std::string& path, const std::vector<std::string>& datasets,
@@ -94,11 +89,9 @@ herr_t visit_link(hid_t group, const char* name, const H5L_info_t*, void* file_b
         if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) continue;
         const hid_t dset = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
         if (dset < 0) continue;
-        probe_dataset(dset, true, file_bytes);
+        probe_dataset(dset, file_bytes);
         H5Dclose(dset);
       }
-      // The rest of the file's metadata (a damaged group ends the walk early).
-      H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, visit_link, &file_bytes);
       if (extra) extra(file);
     }
   } catch (...) {  // an error, not a crash: the real reads report it
@@ -113,7 +106,10 @@ std::string hdf5_read_crash(const std::string& path, const std::vector<std::stri
   const pid_t child = fork();
   if (child < 0) return "";
   if (child == 0) probe_in_child(path, datasets, extra);
-  const auto deadline = std::chrono::steady_clock::now() + kProbeLimit;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  const long limit = kProbeSeconds + (ec ? 0 : long(bytes / kProbeBytesPerSecond));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(limit);
   auto pause = std::chrono::microseconds(200);
   int status = 0;
   for (;;) {
@@ -123,7 +119,7 @@ std::string hdf5_read_crash(const std::string& path, const std::vector<std::stri
     if (std::chrono::steady_clock::now() > deadline) {
       kill(child, SIGKILL);
       waitpid(child, &status, 0);
-      return "no end after " + std::to_string(kProbeLimit.count()) + " s";
+      return "no end after " + std::to_string(limit) + " s";
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(20000));

@@ -19,10 +19,11 @@ namespace detail {
 // In a forked child with its output silenced (no MPI, no Kokkos there):
 // opens `path` with HDF5's serial driver; opens each of `datasets` with its
 // dataspace, type, layout and chunk index and reads all its values (a slab
-// at a time); opens every other dataset the same way without reading it; then
-// runs `extra` on the open file. Returns "" when the child finished, whatever
-// HDF5 reported (the real reads report errors), else how it ended ("signal
-// 11", "no end after 60 s"). Where fork fails, returns "" (reads unprobed).
+// at a time); then runs `extra` on the open file: what the reader itself will
+// do. Returns "" when the child finished, whatever HDF5 reported (the real
+// reads report errors), else how it ended ("signal 11", "no end after 60
+// s": the limit grows with the file's size). Where fork fails, returns ""
+// (reads unprobed).
 std::string hdf5_read_crash(const std::string& path, const std::vector<std::string>& datasets,
                             const std::function<void(hid_t file)>& extra = {});
 
