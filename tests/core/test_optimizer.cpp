@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "backends.hpp"
 #include "phantom/core/optimizer.hpp"
@@ -145,6 +147,96 @@ TYPED_TEST(Optimizer, ZeroWeightDecayIsBitwiseThePlainUpdate) {
     zero.step(b.list());
   }
   EXPECT_EQ(a.values(), b.values());
+}
+
+// Parameters end to end in one buffer (a network's ParameterStorage) take one
+// fused pass; the same parameters in separate allocations one pass each. Both
+// must give bitwise the same values and state, with sizes that cross the host
+// kernels' runs of 16 Ki elements.
+template <class Space>
+struct ThreeParameters {
+  using Flat = Kokkos::View<float*, Space>;
+  static constexpr std::size_t sizes[3] = {20000, 7, 16500};
+  Flat values, grads;                // contiguous, or
+  Flat own_values[3], own_grads[3];  // one allocation each
+  explicit ThreeParameters(bool contiguous) {
+    const std::size_t n = sizes[0] + sizes[1] + sizes[2];
+    if (contiguous) {
+      values = Flat("values", n);
+      grads = Flat("grads", n);
+    }
+    std::size_t offset = 0;
+    for (int i = 0; i < 3; ++i) {
+      const auto r = Kokkos::make_pair(offset, offset + sizes[i]);
+      own_values[i] = contiguous ? Flat(Kokkos::subview(values, r)) : Flat("v", sizes[i]);
+      own_grads[i] = contiguous ? Flat(Kokkos::subview(grads, r)) : Flat("g", sizes[i]);
+      offset += sizes[i];
+    }
+  }
+  phantom::ParameterList<float, Space> list() const {
+    phantom::ParameterList<float, Space> l;
+    for (int i = 0; i < 3; ++i)
+      l.push_back(phantom::make_parameter("p" + std::to_string(i), own_values[i], own_grads[i]));
+    return l;
+  }
+  // Values and gradients from a formula of (parameter, element, step).
+  void fill(int step) {
+    for (int i = 0; i < 3; ++i) {
+      auto v = Kokkos::create_mirror_view(own_values[i]);
+      auto g = Kokkos::create_mirror_view(own_grads[i]);
+      Kokkos::deep_copy(v, own_values[i]);
+      for (std::size_t j = 0; j < sizes[i]; ++j) {
+        if (step == 0) v(j) = float(std::sin(0.37 * double(j) + i));
+        g(j) = float(std::cos(0.11 * double(j) * (step + 1) - i));
+      }
+      Kokkos::deep_copy(own_values[i], v);
+      Kokkos::deep_copy(own_grads[i], g);
+    }
+  }
+  std::vector<double> all_values() const {
+    std::vector<double> out;
+    for (const auto& v : own_values) {
+      const auto h = phantom_test::to_host_vector(v);
+      out.insert(out.end(), h.begin(), h.end());
+    }
+    return out;
+  }
+};
+
+TYPED_TEST(Optimizer, FusedPassEqualsOnePassPerParameter) {
+  const TypeParam space;
+  ThreeParameters<TypeParam> fused(true), separate(false);
+  ASSERT_TRUE(phantom::detail::contiguous(fused.list()));
+  ASSERT_FALSE(phantom::detail::contiguous(separate.list()));
+  for (auto kind : {phantom::OptimizerKind::sgd, phantom::OptimizerKind::adam}) {
+    for (double decay : {0.0, 0.05}) {
+      phantom::OptimizerConfig c;
+      c.kind = kind;
+      c.learning_rate = 0.01;
+      c.momentum = 0.9;
+      c.weight_decay = decay;
+      phantom::Optimizer<float, TypeParam> a(c, space), b(c, space);
+      for (int step = 0; step < 3; ++step) {
+        fused.fill(step);
+        separate.fill(step);
+        a.step(fused.list());
+        b.step(separate.list());
+      }
+      const auto va = fused.all_values(), vb = separate.all_values();
+      ASSERT_EQ(va.size(), vb.size());
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < va.size(); ++i) differ += va[i] != vb[i];
+      EXPECT_EQ(differ, 0u) << phantom::to_string(kind) << ", weight decay " << decay;
+      for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(phantom_test::to_host_vector(a.first_moments()[i]),
+                  phantom_test::to_host_vector(b.first_moments()[i]));
+        if (kind == phantom::OptimizerKind::adam) {
+          EXPECT_EQ(phantom_test::to_host_vector(a.second_moments()[i]),
+                    phantom_test::to_host_vector(b.second_moments()[i]));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

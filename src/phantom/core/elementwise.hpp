@@ -44,4 +44,27 @@ void for_each_element(const ExecSpace& space, const std::string& label, std::siz
   }
 }
 
+// for_each_run: runs f(begin, end) over [0, n) in runs. On host spaces runs of
+// 16 Ki indices, each a plain loop in f that the compiler vectorises (one
+// Kokkos index per element is not: Adam over 8.4 M floats took 17 ms per core
+// that way and 4.4 ms in runs); on GPUs one index per thread.
+template <class ExecSpace, class F>
+void for_each_run(const ExecSpace& space, const std::string& label, std::size_t n, const F& f) {
+  if (n == 0) return;
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace,
+                                           typename ExecSpace::memory_space>::accessible) {
+    constexpr std::size_t run = std::size_t(1) << 14;
+    Kokkos::parallel_for(
+        label, Kokkos::RangePolicy<ExecSpace>(space, 0, (n + run - 1) / run),
+        KOKKOS_LAMBDA(const std::size_t t) {
+          const std::size_t begin = t * run;
+          f(begin, begin + run < n ? begin + run : n);
+        });
+  } else {
+    Kokkos::parallel_for(
+        label, Kokkos::RangePolicy<ExecSpace>(space, 0, n),
+        KOKKOS_LAMBDA(const std::size_t i) { f(i, i + 1); });
+  }
+}
+
 }  // namespace phantom
