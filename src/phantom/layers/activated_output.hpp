@@ -1,12 +1,15 @@
 // The pre-activation z, the output y = act(z) and the backward delta of a
-// layer with n outputs, shared by every layer kind:
-//   forward:  y = act(z)            (y is z itself for the identity)
-//   backward: delta = dy * act'(z)  (delta is dy itself for the identity)
+// layer with n outputs, shared by every layer kind, with the bias folded into
+// the same passes (core/bias_activation.hpp):
+//   forward:  z += b, y = act(z)                  (y is z itself for the identity)
+//   backward: delta = dy * act'(z), db = sum_batch delta
+//                                                 (delta is dy itself for the identity)
 #pragma once
 
 #include <string>
 
-#include "phantom/core/activation.hpp"
+#include "phantom/core/bias.hpp"
+#include "phantom/core/bias_activation.hpp"
 #include "phantom/core/types.hpp"
 
 namespace phantom {
@@ -31,15 +34,20 @@ class ActivatedOutput {
 
   // z, for the layer to fill.
   const M& z() const { return z_; }
-  // y = act(z)
-  const M& activate() const {
-    if (activation_ != Activation::identity) activation_forward(space_, activation_, z_, y_);
+  // z += b, y = act(z)
+  template <class BView>
+  const M& activate(const BView& b) const {
+    bias_activation_forward(space_, activation_, z_, b, y_);
     return y_;
   }
-  // delta = dy * act'(z)
-  M delta(const M& dy) const {
-    if (activation_ == Activation::identity) return dy;
-    activation_backward(space_, activation_, z_, dy, delta_);
+  // delta = dy * act'(z), db = sum over the batch of delta
+  template <class DBView>
+  M delta(const M& dy, const DBView& db) const {
+    if (activation_ == Activation::identity) {
+      bias_gradient(space_, dy, db);
+      return dy;
+    }
+    activation_backward_bias(space_, activation_, z_, dy, delta_, db);
     return delta_;
   }
   std::size_t batch() const { return z_.extent(0); }

@@ -75,8 +75,7 @@ class DenseLayer {
       dx_ = M(Kokkos::view_alloc(space_, name_ + ".dx"), x.extent(0), n_in());
     x_ = x;
     gemm(space_, "N", "T", Scalar(1), x, weight_, Scalar(0), out_.z());  // z = x W^T
-    add_bias(space_, out_.z(), bias_);                                   // z += b
-    return out_.activate();                                              // y = act(z)
+    return out_.activate(bias_);                                         // z += b, y = act(z)
   }
 
   // Computes dW and db from dy = dL/dy; returns dx (B x n_in) when need_dx.
@@ -89,21 +88,20 @@ class DenseLayer {
 
   // The backward pass in its three steps, for callers that overlap a
   // collective on dx with the weight gradients:
-  // delta = dy * act'(z)
+  // delta = dy * act'(z), db = sum over the batch of delta
   void backward_delta(const M& dy) {
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
-    delta_ = out_.delta(dy);
+    delta_ = out_.delta(dy, dbias_);
   }
   // dx = delta W
   M backward_input() {
     gemm(space_, "N", "N", Scalar(1), delta_, weight_, Scalar(0), dx_);
     return dx_;
   }
-  // dW = delta^T x, db = sum over the batch of delta
+  // dW = delta^T x
   void backward_weights() {
     gemm(space_, "T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
-    bias_gradient(space_, delta_, dbias_);
   }
 
   void bind_storage(ParameterStorage<Scalar, Space>& storage) {

@@ -91,15 +91,14 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
       gemm(space_, "N", "T", Scalar(1), ghosts_before(), decompress_before(), Scalar(1), z);
     if (r_ + 1 < p_)
       gemm(space_, "N", "T", Scalar(1), ghosts_after(), decompress_after(), Scalar(1), z);
-    add_bias(space_, z, bias_);
-    return out_.activate();
+    return out_.activate(bias_);  // z_r += b_r, y_r = act(z_r)
   }
 
   M backward(const M& dy) override {
     ProfilingRegion region("phantom::pp::backward");
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
-    const M delta = out_.delta(dy);
+    const M delta = out_.delta(dy, dbias_);  // and db_r
     // h_{r->s} = delta_r D_{r,s}; block r of H stays zero.
     if (r_ > 0)
       gemm(space_, "N", "N", Scalar(1), delta, decompress_before(), Scalar(0),
@@ -110,7 +109,6 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     auto scatter = comm_.ireduce_scatter(space_, h_, psi_);  // ordered after H
     // Overlapped with the reduce-scatter:
     gemm(space_, "T", "N", Scalar(1), delta, x_, Scalar(0), dlocal_);  // dW_r = delta_r^T x_r
-    bias_gradient(space_, delta, dbias_);
     if (r_ > 0)  // dD_{r,s} = delta_r^T g_s
       gemm(space_, "T", "N", Scalar(1), delta, ghosts_before(), Scalar(0),
            columns(ddecompress_, 0, r_ * k_));

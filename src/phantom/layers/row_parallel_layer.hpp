@@ -90,16 +90,14 @@ class RowParallelLayer : public DistributedLayer<Scalar, Space> {
     } else {
       comm_.allreduce(space_, partial_, out_.z());  // z = sum over ranks
     }
-    add_bias(space_, out_.z(), bias_);
-    return out_.activate();
+    return out_.activate(bias_);  // z += b, y = act(z)
   }
 
   M backward(const M& dy) override {
     ProfilingRegion region(region_ + "::backward");
     require_equal(dy.extent(0), x_.extent(0), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), n_out(), name_ + " backward", "dy columns", "n_out");
-    const M delta = out_.delta(dy);
-    bias_gradient(space_, delta, dbias_);
+    const M delta = out_.delta(dy, dbias_);  // and db
     // dL/dP_r: delta itself, or through the autoencoder.
     const M dpartial = autoencoder_ ? autoencoder_->backward(delta, code_sum_, partial_) : delta;
     gemm(space_, "T", "N", Scalar(1), dpartial, x_, Scalar(0), dweight_);  // dW_r = dP_r^T x_r

@@ -98,15 +98,14 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     if (r1 < width())
       gemm(space_, "N", "T", Scalar(1), columns(gathered_, r1, width()),
            columns(weight_, r1, width()), Scalar(1), z);
-    add_bias(space_, z, bias_);
-    return out_.activate();
+    return out_.activate(bias_);  // z_r += b_r, y_r = act(z_r)
   }
 
   M backward(const M& dy) override {
     ProfilingRegion region("phantom::tp::backward");
     require_equal(dy.extent(0), out_.batch(), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
-    const M delta = out_.delta(dy);
+    const M delta = out_.delta(dy, dbias_);  // and db_r
     gemm(space_, "N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
     Request scatter;
     if (scatter_)
@@ -114,7 +113,6 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     else
       scatter = comm_.ireduce_scatter(space_, partial_dx_, dx_);
     gemm(space_, "T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);  // dW_r = delta_r^T X
-    bias_gradient(space_, delta, dbias_);
     scatter.wait();
     return dx_;
   }

@@ -1,0 +1,84 @@
+// The bias and the activation fused into one pass over a layer's output:
+//   forward:  z += b, y = act(z)                      (add_bias, activation_forward)
+//   backward: dz = dy * act'(z), db = sum_batch dz    (activation_backward, bias_gradient)
+// Each element is computed by the same operations in the same order as the
+// two separate kernels (the column sum too), so the results are bitwise the
+// same; memory is walked once instead of twice.
+#pragma once
+
+#include "phantom/core/activation.hpp"
+#include "phantom/core/elementwise.hpp"
+#include "phantom/core/error.hpp"
+
+namespace phantom {
+
+namespace detail {
+
+template <Activation A, class ZView, class BView, class YView>
+struct BiasActivationForward {
+  ZView z;
+  BView b;
+  YView y;
+  KOKKOS_INLINE_FUNCTION void operator()(std::size_t i, std::size_t j) const {
+    const auto zij = z(i, j) + b(j);
+    z(i, j) = zij;
+    y(i, j) = activate<A>(zij);
+  }
+};
+
+// One column j per call: the deltas (a loop the compiler vectorises), then
+// their sum while the column is still in cache.
+template <Activation A, class ZView, class DYView, class DZView, class DBView>
+struct ActivationBackwardBias {
+  ZView z;
+  DYView dy;
+  DZView dz;
+  DBView db;
+  int rows;
+  KOKKOS_INLINE_FUNCTION void operator()(const int j) const {
+    using Scalar = typename DBView::non_const_value_type;
+    for (int i = 0; i < rows; ++i) dz(i, j) = dy(i, j) * activate_derivative<A>(z(i, j));
+    Scalar s = 0;
+    for (int i = 0; i < rows; ++i) s += dz(i, j);
+    db(j) = s;
+  }
+};
+
+}  // namespace detail
+
+// z += b (per column), y = act(z), element-wise over (batch x features); y
+// may alias z (then y = act(z + b) and z is lost: only for the identity, or
+// where backward is not needed).
+template <class ExecSpace, class ZView, class BView, class YView>
+void bias_activation_forward(const ExecSpace& space, Activation a, const ZView& z, const BView& b,
+                             const YView& y) {
+  require_equal(z.extent(1), b.extent(0), "bias_activation_forward", "z columns", "bias length");
+  require_equal(z.extent(0), y.extent(0), "bias_activation_forward", "z rows", "y rows");
+  require_equal(z.extent(1), y.extent(1), "bias_activation_forward", "z columns", "y columns");
+  dispatch_activation(a, [&](auto tag) {
+    using Kernel = detail::BiasActivationForward<decltype(tag)::value, ZView, BView, YView>;
+    for_each_element(space, "phantom::bias_activation_forward", z.extent(0), z.extent(1),
+                     Kernel{z, b, y});
+  });
+}
+
+// dz = dy * act'(z) and db = the column sums of dz; dz may alias dy.
+template <class ExecSpace, class ZView, class DYView, class DZView, class DBView>
+void activation_backward_bias(const ExecSpace& space, Activation a, const ZView& z,
+                              const DYView& dy, const DZView& dz, const DBView& db) {
+  const char* what = "activation_backward_bias";
+  require_equal(z.extent(0), dy.extent(0), what, "z rows", "dy rows");
+  require_equal(z.extent(1), dy.extent(1), what, "z columns", "dy columns");
+  require_equal(dz.extent(0), dy.extent(0), what, "dz rows", "dy rows");
+  require_equal(dz.extent(1), dy.extent(1), what, "dz columns", "dy columns");
+  require_equal(db.extent(0), dy.extent(1), what, "bias length", "dy columns");
+  dispatch_activation(a, [&](auto tag) {
+    using Kernel =
+        detail::ActivationBackwardBias<decltype(tag)::value, ZView, DYView, DZView, DBView>;
+    Kokkos::parallel_for("phantom::activation_backward_bias",
+                         Kokkos::RangePolicy<ExecSpace>(space, 0, dy.extent(1)),
+                         Kernel{z, dy, dz, db, static_cast<int>(dy.extent(0))});
+  });
+}
+
+}  // namespace phantom
