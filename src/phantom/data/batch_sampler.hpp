@@ -62,25 +62,42 @@ class BatchSampler {
   std::vector<std::size_t> perm_;
 };
 
-// Copies the given rows of d.x and d.y into xb and yb (B rows each), on the
-// instance space.
+// Copies rows[0..count) of d.x and d.y into xb and yb (count rows each), on
+// the instance space. idx is the caller's device copy of the row numbers,
+// (re)allocated only when count changes: a training loop that keeps it
+// allocates nothing per step.
+template <class Scalar, class Space>
+void gather_batch(const Space& space, const Dataset<Scalar, Space>& d, const std::size_t* rows,
+                  std::size_t count, const Matrix<Scalar, Space>& xb,
+                  const Matrix<Scalar, Space>& yb, Kokkos::View<std::size_t*, Space>& idx) {
+  require_equal(count, xb.extent(0), "gather_batch", "rows", "batch");
+  require_equal(count, yb.extent(0), "gather_batch", "rows", "batch");
+  if (idx.extent(0) != count)
+    idx = Kokkos::View<std::size_t*, Space>(Kokkos::view_alloc(space, std::string("batch_rows")),
+                                            count);
+  Kokkos::deep_copy(
+      space, idx,
+      Kokkos::View<const std::size_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+          rows, count));
+  // The host rows may change once this returns: the copy must have read them.
+  space.fence();
+  auto x = d.x, y = d.y;
+  auto index = idx;
+  for_each_element(
+      space, "phantom::gather_batch_x", xb.extent(0), xb.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { xb(i, j) = x(index(i), j); });
+  for_each_element(
+      space, "phantom::gather_batch_y", yb.extent(0), yb.extent(1),
+      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { yb(i, j) = y(index(i), j); });
+}
+
+// The same for a one-off gather (allocates its index buffer).
 template <class Scalar, class Space>
 void gather_batch(const Space& space, const Dataset<Scalar, Space>& d,
                   const std::vector<std::size_t>& rows, const Matrix<Scalar, Space>& xb,
                   const Matrix<Scalar, Space>& yb) {
-  require_equal(rows.size(), xb.extent(0), "gather_batch", "rows", "batch");
-  Kokkos::View<std::size_t*, Space> idx(Kokkos::view_alloc(space, std::string("batch_rows")),
-                                        rows.size());
-  auto h = Kokkos::create_mirror_view(idx);
-  for (std::size_t i = 0; i < rows.size(); ++i) h(i) = rows[i];
-  Kokkos::deep_copy(space, idx, h);
-  auto x = d.x, y = d.y;
-  for_each_element(
-      space, "phantom::gather_batch_x", xb.extent(0), xb.extent(1),
-      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { xb(i, j) = x(idx(i), j); });
-  for_each_element(
-      space, "phantom::gather_batch_y", yb.extent(0), yb.extent(1),
-      KOKKOS_LAMBDA(const std::size_t i, const std::size_t j) { yb(i, j) = y(idx(i), j); });
+  Kokkos::View<std::size_t*, Space> idx;
+  gather_batch(space, d, rows.data(), rows.size(), xb, yb, idx);
 }
 
 }  // namespace phantom

@@ -185,12 +185,11 @@ class Session {
     require(sampler_.has_value(), "train_step(): the session has no data (set_data)");
     const std::vector<std::size_t>& rows = sampler_->rows_for_step(step_);
     if (!grid_) {
-      gather_batch(space_, data_, rows, xb_, yb_);
+      gather_batch(space_, data_, rows.data(), rows.size(), xb_, yb_, batch_rows_);
     } else {
       const std::size_t share = rows.size() / std::size_t(config_.data_parallel);
-      const auto first = rows.begin() + std::ptrdiff_t(std::size_t(grid_->data_rank()) * share);
-      gather_batch(space_, data_, std::vector<std::size_t>(first, first + std::ptrdiff_t(share)),
-                   xb_, yb_);
+      gather_batch(space_, data_, rows.data() + std::size_t(grid_->data_rank()) * share, share,
+                   xb_, yb_, batch_rows_);
     }
     return step_on(xb_, yb_);
   }
@@ -397,6 +396,7 @@ class Session {
   M vx_, vy_, vdy_;
   std::optional<BatchSampler> sampler_;
   M xb_, yb_;
+  Kokkos::View<std::size_t*, Space> batch_rows_;  // the step's rows, kept across steps
   std::function<void()> begin_hook_, end_hook_;
   MPI_Comm norm_comm_ = MPI_COMM_NULL;
   bool loaded_checksummed_ = true;
