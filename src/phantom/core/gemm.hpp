@@ -48,20 +48,22 @@ void blas_scale(const ExecSpace& space, const CView& C, Scalar beta) {
 }
 #endif
 
-// On a host space with several threads: one block of C's columns per thread,
-// each a single-threaded call of the host BLAS that Kokkos Kernels itself
-// calls (OpenMP BLAS libraries run serially inside a parallel region). A
-// threaded BLAS splits the skinny products of a layer (batch x width x width)
-// less well: with Debian's OpenMP OpenBLAS on 2 cores, (128 x 1024) x (1024 x
-// 1024) reached 71-94 GFLOP/s threaded and 112-142 split this way. The BLAS is
-// called directly, not through KokkosBlas::gemm, whose profiling regions must
-// not be pushed from worker threads. Each element of C is still computed by
+// Columns [c0, c1) of C = alpha op(A) op(B) + beta C by direct calls of the
+// host BLAS that Kokkos Kernels itself calls, on a host space: with several
+// threads one block of those columns per thread, each a single-threaded call
+// (OpenMP BLAS libraries run serially inside a parallel region). A threaded
+// BLAS splits the skinny products of a layer (batch x width x width) less
+// well: with Debian's OpenMP OpenBLAS on 2 cores, (128 x 1024) x (1024 x
+// 1024) reached 71-94 GFLOP/s threaded and 112-142 split this way. The BLAS
+// is called directly, not through KokkosBlas::gemm, whose profiling regions
+// must not be pushed from worker threads, and because a block of rows of B
+// (op_b = T) is no LayoutLeft view. Each element of C is still computed by
 // one call over the whole inner dimension. Returns false where it does not
-// apply (one thread, a device, no host BLAS, small products).
+// apply (a device, no host BLAS, not column-major).
 template <class ExecSpace, class AView, class BView, class CView, class Scalar>
-bool split_over_threads(const ExecSpace& space, const char* op_a, const char* op_b, Scalar alpha,
-                        const AView& A, const BView& B, Scalar beta, const CView& C,
-                        std::size_t inner) {
+bool host_blas_columns(const ExecSpace& space, const char* op_a, const char* op_b, Scalar alpha,
+                       const AView& A, const BView& B, Scalar beta, const CView& C,
+                       std::size_t inner, std::size_t c0, std::size_t c1) {
 #if defined(KOKKOSKERNELS_ENABLE_TPL_BLAS)
   using Layout = Kokkos::LayoutLeft;
   constexpr bool host =
@@ -71,42 +73,54 @@ bool split_over_threads(const ExecSpace& space, const char* op_a, const char* op
                                 std::is_same_v<typename BView::array_layout, Layout> &&
                                 std::is_same_v<typename CView::array_layout, Layout>;
   if constexpr (host && blas_scalar && column_major) {
-    const std::size_t threads = std::size_t(compat::concurrency(space));
-    const std::size_t rows = C.extent(0), cols = C.extent(1);
-    // Enough work per thread to be worth a call: 2^20 multiply-adds.
-    if (threads < 2 || cols < 2 * threads || rows * cols * inner < (std::size_t(1) << 20) * threads)
-      return false;
+    const std::size_t threads = std::max<std::size_t>(1, std::size_t(compat::concurrency(space)));
     const char ta = op_a[0], tb = op_b[0];
-    const int m = int(rows), k = int(inner);
+    const int m = int(C.extent(0)), k = int(inner);
     const int lda = int(A.stride(1)), ldb = int(B.stride(1)), ldc = int(C.stride(1));
     const Scalar* a = A.data();
     const Scalar* b = B.data();
     Scalar* c = C.data();
-    const std::size_t chunk = (cols + threads - 1) / threads;
+    const std::size_t chunk = (c1 - c0 + threads - 1) / threads;
     Kokkos::parallel_for("phantom::gemm_split", Kokkos::RangePolicy<ExecSpace>(space, 0, threads),
                          [=](const std::size_t t) {
-                           const std::size_t c0 = t * chunk, c1 = std::min(cols, c0 + chunk);
-                           if (c0 >= c1) return;
-                           // Columns c0.. of C come from columns (N) or rows (T) c0.. of B.
-                           const Scalar* b0 = tb == 'T' ? b + c0 : b + c0 * std::size_t(ldb);
-                           KokkosBlas::Impl::HostBlas<Scalar>::gemm(ta, tb, m, int(c1 - c0), k,
+                           const std::size_t j0 = c0 + t * chunk, j1 = std::min(c1, j0 + chunk);
+                           if (j0 >= j1) return;
+                           // Columns j0.. of C come from columns (N) or rows (T) j0.. of B.
+                           const Scalar* b0 = tb == 'T' ? b + j0 : b + j0 * std::size_t(ldb);
+                           KokkosBlas::Impl::HostBlas<Scalar>::gemm(ta, tb, m, int(j1 - j0), k,
                                                                     alpha, a, lda, b0, ldb, beta,
-                                                                    c + c0 * std::size_t(ldc), ldc);
+                                                                    c + j0 * std::size_t(ldc), ldc);
                          });
     return true;
   }
 #endif
   (void)space, (void)op_a, (void)op_b, (void)alpha, (void)A, (void)B, (void)beta, (void)C;
-  (void)inner;
+  (void)inner, (void)c0, (void)c1;
   return false;
+}
+
+// The whole of C split over the threads of a host space (above), where there
+// are several threads and enough work for each: 2^20 multiply-adds.
+template <class ExecSpace, class AView, class BView, class CView, class Scalar>
+bool split_over_threads(const ExecSpace& space, const char* op_a, const char* op_b, Scalar alpha,
+                        const AView& A, const BView& B, Scalar beta, const CView& C,
+                        std::size_t inner) {
+  const std::size_t threads = std::size_t(compat::concurrency(space));
+  const std::size_t rows = C.extent(0), cols = C.extent(1);
+  if (threads < 2 || cols < 2 * threads || rows * cols * inner < (std::size_t(1) << 20) * threads)
+    return false;
+  return host_blas_columns(space, op_a, op_b, alpha, A, B, beta, C, inner, 0, cols);
 }
 
 }  // namespace detail
 
-// op is "N" (as stored) or "T" (transposed).
-template <class ExecSpace, class Scalar, class AView, class BView, class CView>
-void gemm(const ExecSpace& space, const char* op_a, const char* op_b, Scalar alpha, const AView& A,
-          const BView& B, Scalar beta, const CView& C) {
+namespace detail {
+
+// The inner dimension of op(A) op(B) after checking the three shapes agree
+// (a ShapeError naming the sizes otherwise).
+template <class AView, class BView, class CView>
+std::size_t gemm_inner(const char* op_a, const char* op_b, const AView& A, const BView& B,
+                       const CView& C) {
   const bool ta = op_a[0] == 'T';
   const bool tb = op_b[0] == 'T';
   const std::size_t a_rows = ta ? A.extent(1) : A.extent(0);
@@ -119,12 +133,22 @@ void gemm(const ExecSpace& space, const char* op_a, const char* op_b, Scalar alp
     require_equal(C.extent(0), a_rows, what, "C rows", "op(A) rows");
     require_equal(C.extent(1), b_cols, what, "C columns", "op(B) columns");
   }
+  return a_cols;
+}
+
+}  // namespace detail
+
+// op is "N" (as stored) or "T" (transposed).
+template <class ExecSpace, class Scalar, class AView, class BView, class CView>
+void gemm(const ExecSpace& space, const char* op_a, const char* op_b, Scalar alpha, const AView& A,
+          const BView& B, Scalar beta, const CView& C) {
+  const std::size_t inner = detail::gemm_inner(op_a, op_b, A, B, C);
   if (C.extent(0) == 0 || C.extent(1) == 0) return;
-  if (a_cols == 0) {  // empty inner dimension: C = beta * C (BLAS would do the same)
+  if (inner == 0) {  // empty inner dimension: C = beta * C (BLAS would do the same)
     detail::blas_scale(space, C, beta);
     return;
   }
-  if (detail::split_over_threads(space, op_a, op_b, alpha, A, B, beta, C, a_cols)) return;
+  if (detail::split_over_threads(space, op_a, op_b, alpha, A, B, beta, C, inner)) return;
   detail::blas_gemm(space, op_a, op_b, alpha, A, B, beta, C);
 }
 

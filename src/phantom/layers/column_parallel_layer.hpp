@@ -77,7 +77,7 @@ class ColumnParallelLayer : public DistributedLayer<Scalar, Space> {
       return dx_;
     }
     auto request = comm_.iallreduce(space, partial, dx_);
-    local_.backward_weights();
+    local_.backward_weights(&request);  // polls the all-reduce between GEMM blocks
     request.wait();
     return dx_;
   }

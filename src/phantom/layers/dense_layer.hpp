@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "phantom/comm/overlap.hpp"
 #include "phantom/core/activation.hpp"
 #include "phantom/core/bias.hpp"
 #include "phantom/core/gemm.hpp"
@@ -99,9 +100,12 @@ class DenseLayer {
     gemm(space_, "N", "N", Scalar(1), delta_, weight_, Scalar(0), dx_);
     return dx_;
   }
-  // dW = delta^T x
-  void backward_weights() {
-    gemm(space_, "T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
+  // dW = delta^T x; in_flight, if given, is a collective to progress meanwhile
+  void backward_weights(Request* in_flight = nullptr) {
+    if (in_flight)
+      gemm_overlapping(space_, "T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_, *in_flight);
+    else
+      gemm(space_, "T", "N", Scalar(1), delta_, x_, Scalar(0), dweight_);
   }
 
   void bind_storage(ParameterStorage<Scalar, Space>& storage) {

@@ -23,6 +23,7 @@
 #include <cmath>
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/comm/overlap.hpp"
 #include "phantom/core/activation.hpp"
 #include "phantom/core/bias.hpp"
 #include "phantom/core/gemm.hpp"
@@ -84,7 +85,8 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
     gemm(space_, "N", "T", Scalar(1), x, ghost_, Scalar(0), g_);  // g_r = x_r C_r^T
     auto gather = comm_.iallgather(space_, g_, ghosts_);          // ordered after g_r
     const M z = out_.z();
-    gemm(space_, "N", "T", Scalar(1), x, local_, Scalar(0), z);  // x_r W_r^T, overlapped
+    // x_r W_r^T, polling the gather between GEMM blocks (comm/overlap.hpp)
+    gemm_overlapping(space_, "N", "T", Scalar(1), x, local_, Scalar(0), z, gather);
     gather.wait();  // G is ready for the work enqueued on space_ from here on
     // z_r += G_{s<r} D_{r,s<r}^T + G_{s>r} D_{r,s>r}^T
     if (r_ > 0)
@@ -108,15 +110,17 @@ class PhantomLayer : public DistributedLayer<Scalar, Space> {
            columns(h_, (r_ + 1) * k_, p_ * k_));
     auto scatter = comm_.ireduce_scatter(space_, h_, psi_);  // ordered after H
     // Overlapped with the reduce-scatter:
-    gemm(space_, "T", "N", Scalar(1), delta, x_, Scalar(0), dlocal_);  // dW_r = delta_r^T x_r
+    // dW_r = delta_r^T x_r, polling the reduce-scatter between GEMM blocks
+    gemm_overlapping(space_, "T", "N", Scalar(1), delta, x_, Scalar(0), dlocal_, scatter);
     if (r_ > 0)  // dD_{r,s} = delta_r^T g_s
       gemm(space_, "T", "N", Scalar(1), delta, ghosts_before(), Scalar(0),
            columns(ddecompress_, 0, r_ * k_));
     if (r_ + 1 < p_)
       gemm(space_, "T", "N", Scalar(1), delta, ghosts_after(), Scalar(0),
            columns(ddecompress_, r_ * k_, (p_ - 1) * k_));
-    gemm(space_, "N", "N", Scalar(1), delta, local_, Scalar(0), dx_);  // dx_r = delta_r W_r
-    scatter.wait();  // psi is ready for the work enqueued on space_ from here on
+    gemm_overlapping(space_, "N", "N", Scalar(1), delta, local_, Scalar(0), dx_,
+                     scatter);  // dx_r = delta_r W_r
+    scatter.wait();             // psi is ready for the work enqueued on space_ from here on
     gemm(space_, "T", "N", Scalar(1), psi_, x_, Scalar(0), dghost_);  // dC_r = psi_r^T x_r
     gemm(space_, "N", "N", Scalar(1), psi_, ghost_, Scalar(1), dx_);  // dx_r += psi_r C_r
     return dx_;

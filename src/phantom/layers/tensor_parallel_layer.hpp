@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "phantom/comm/communicator.hpp"
+#include "phantom/comm/overlap.hpp"
 #include "phantom/compress/compressed_collectives.hpp"
 #include "phantom/core/activation.hpp"
 #include "phantom/core/bias.hpp"
@@ -87,7 +88,9 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     else
       gather = comm_.iallgather(space_, x, gathered_);
     const M z = out_.z();
-    gemm(space_, "N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z);  // own block
+    // Own block, polling the gather between GEMM blocks (comm/overlap.hpp).
+    gemm_overlapping(space_, "N", "T", Scalar(1), x, columns(weight_, r0, r1), Scalar(0), z,
+                     gather);
     if (gather_)
       gather_->finish();
     else
@@ -105,14 +108,15 @@ class TensorParallelLayer : public DistributedLayer<Scalar, Space> {
     ProfilingRegion region("phantom::tp::backward");
     require_equal(dy.extent(0), out_.batch(), name_ + " backward", "dy rows", "forward batch");
     require_equal(dy.extent(1), m_, name_ + " backward", "dy columns", "shard width");
-    const M delta = out_.delta(dy, dbias_);  // and db_r
+    const M delta = out_.delta(dy, dbias_);                                     // and db_r
     gemm(space_, "N", "N", Scalar(1), delta, weight_, Scalar(0), partial_dx_);  // P = delta_r W_r
     Request scatter;
     if (scatter_)
       scatter_->run(comm_, partial_dx_, dx_);  // blocking: all-to-all has no non-blocking form
     else
       scatter = comm_.ireduce_scatter(space_, partial_dx_, dx_);
-    gemm(space_, "T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_);  // dW_r = delta_r^T X
+    // dW_r = delta_r^T X, polling the reduce-scatter between GEMM blocks
+    gemm_overlapping(space_, "T", "N", Scalar(1), delta, gathered_, Scalar(0), dweight_, scatter);
     scatter.wait();
     return dx_;
   }
