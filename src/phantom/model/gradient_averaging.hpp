@@ -62,9 +62,13 @@ class GradientAverager {
     requests_.resize(buckets_.size());
   }
 
-  // Called after layer l's backward: starts its bucket's all-reduce when l is
+  // Called after layer l's backward: polls the buckets in flight (MPI
+  // libraries without a progress thread move them along only inside MPI
+  // calls, comm/overlap.hpp), then starts l's bucket's all-reduce when l is
   // the bucket's lowest layer.
   void layer_done(std::size_t l) {
+    for (auto& r : requests_)
+      if (!r.done()) r.test();
     if (l >= first_layer_of_bucket_.size() || !first_layer_of_bucket_[l]) return;
     const std::size_t b = bucket_of_layer_[l];
     ProfilingRegion region("phantom::data_parallel");
