@@ -60,8 +60,9 @@ def layer_bench(build, n, threads, reps):
     out = run(cmd + [os.path.join(build, "perf", "bench_parallel_layers"), str(reps)], env)
     layer = {int(m.group(1)): float(m.group(2))
              for m in re.finditer(r"^tp\s+(\d+)\s+([\d.]+)", out, re.M)}
-    step = re.search(r"pp ([\d.]+)\s+tp ([\d.]+)", out)
-    return layer, float(step.group(2))
+    # The training-step table's tp row: strategy, sgemm rate, step (ms), roofline, ratio, ...
+    step = re.search(r"^tp\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+[\d.]+x", out, re.M)
+    return layer, float(step.group(1)) / 1e3
 
 
 def main():

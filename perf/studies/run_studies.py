@@ -14,8 +14,8 @@ handwritten digits: held-out loss and accuracy), compression (tp and megatron wi
 beside pp), projection (8..256 H100 / MI250X GCDs from the cost model),
 projection_dp (64..1024 GPUs as D replicas x 8 model-parallel GPUs), planner
 (phantom-plan's predicted savings on 8..256 H100s). docs/results/discussion.md
-(hand-written) heads docs/results.md; docs/results/backends.md (hand-written)
-closes it.
+(hand-written) heads docs/results.md; docs/results/backends.md,
+data_parallel.md, checkpoint_write.md and speed.md (hand-written) close it.
 Measured rows say where they ran; projected rows say which profile. Runs with
 more ranks than cores are marked oversubscribed: their times are not speeds.
 """
@@ -902,9 +902,9 @@ machine has no RAPL and no GPU; docs/energy.md).
 
 
 # Sections written by hand after the studies: backends (OpenMP threads against
-# ranks, the GPU check) and data parallelism here, measured with the commands
-# they quote.
-HAND_WRITTEN_AFTER = ["backends.md", "data_parallel.md"]
+# ranks, the GPU check), data parallelism here, checkpoint writes and the
+# training step against its roofline, measured with the commands they quote.
+HAND_WRITTEN_AFTER = ["backends.md", "data_parallel.md", "checkpoint_write.md", "speed.md"]
 
 
 def assemble():
