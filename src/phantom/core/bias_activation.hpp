@@ -6,6 +6,8 @@
 // same; memory is walked once instead of twice.
 #pragma once
 
+#include <type_traits>
+
 #include "phantom/core/activation.hpp"
 #include "phantom/core/elementwise.hpp"
 #include "phantom/core/error.hpp"
@@ -44,6 +46,43 @@ struct ActivationBackwardBias {
   }
 };
 
+// Host spaces: a group of up to 8 columns per call. The deltas column by
+// column (contiguous in LayoutLeft, a loop the compiler vectorises), then the
+// 8 column sums together, one independent chain per column: each sum still
+// adds its column's elements in row order, as bias_gradient does (bitwise the
+// same), but 8 chains hide the latency of a float add, which one chain waits
+// on at every element (4.5 ms of pp's training step at width 2048 with one).
+template <Activation A, class ZView, class DYView, class DZView, class DBView>
+struct ActivationBackwardBiasColumns {
+  static constexpr int group = 8;
+  ZView z;
+  DYView dy;
+  DZView dz;
+  DBView db;
+  int rows, cols;
+  void operator()(const int g) const {
+    using Scalar = typename DBView::non_const_value_type;
+    const int j0 = g * group, n = cols - j0 < group ? cols - j0 : group;
+    const Scalar* d[group];
+    for (int c = 0; c < n; ++c) {
+      const auto* zc = &z(0, j0 + c);
+      const auto* dyc = &dy(0, j0 + c);
+      Scalar* dzc = &dz(0, j0 + c);
+      for (int i = 0; i < rows; ++i) dzc[i] = dyc[i] * activate_derivative<A>(zc[i]);
+      d[c] = dzc;
+    }
+    Scalar s[group] = {};
+    if (n == group) {
+      for (int i = 0; i < rows; ++i)
+        for (int c = 0; c < group; ++c) s[c] += d[c][i];
+    } else {
+      for (int c = 0; c < n; ++c)
+        for (int i = 0; i < rows; ++i) s[c] += d[c][i];
+    }
+    for (int c = 0; c < n; ++c) db(j0 + c) = s[c];
+  }
+};
+
 }  // namespace detail
 
 // z += b (per column), y = act(z), element-wise over (batch x features); y
@@ -72,12 +111,25 @@ void activation_backward_bias(const ExecSpace& space, Activation a, const ZView&
   require_equal(dz.extent(0), dy.extent(0), what, "dz rows", "dy rows");
   require_equal(dz.extent(1), dy.extent(1), what, "dz columns", "dy columns");
   require_equal(db.extent(0), dy.extent(1), what, "bias length", "dy columns");
+  const int rows = static_cast<int>(dy.extent(0)), cols = static_cast<int>(dy.extent(1));
+  constexpr bool host_columns =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible &&
+      std::is_same_v<typename ZView::array_layout, Kokkos::LayoutLeft> &&
+      std::is_same_v<typename DYView::array_layout, Kokkos::LayoutLeft> &&
+      std::is_same_v<typename DZView::array_layout, Kokkos::LayoutLeft>;
   dispatch_activation(a, [&](auto tag) {
-    using Kernel =
-        detail::ActivationBackwardBias<decltype(tag)::value, ZView, DYView, DZView, DBView>;
-    Kokkos::parallel_for("phantom::activation_backward_bias",
-                         Kokkos::RangePolicy<ExecSpace>(space, 0, dy.extent(1)),
-                         Kernel{z, dy, dz, db, static_cast<int>(dy.extent(0))});
+    constexpr Activation A = decltype(tag)::value;
+    if constexpr (host_columns) {
+      using Kernel = detail::ActivationBackwardBiasColumns<A, ZView, DYView, DZView, DBView>;
+      Kokkos::parallel_for("phantom::activation_backward_bias",
+                           Kokkos::RangePolicy<ExecSpace>(space, 0, (cols + 7) / 8),
+                           Kernel{z, dy, dz, db, rows, cols});
+    } else {
+      using Kernel = detail::ActivationBackwardBias<A, ZView, DYView, DZView, DBView>;
+      Kokkos::parallel_for("phantom::activation_backward_bias",
+                           Kokkos::RangePolicy<ExecSpace>(space, 0, cols),
+                           Kernel{z, dy, dz, db, rows});
+    }
   });
 }
 
