@@ -14,7 +14,7 @@ mpiexec=("$@")
 python=${PHANTOM_TEST_PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 launcher=
-trap '[ -n "$launcher" ] && kill -9 "$launcher" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$launcher" ] && { pkill -9 -P "$launcher"; kill -9 "$launcher"; } 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 out=
 
@@ -33,11 +33,17 @@ for _ in $(seq 600); do  # two checkpoints written: the run is well into its ste
   kill -0 "$launcher" 2>/dev/null || break
   sleep 0.1
 done
+# Rank 1 among the launcher's children (looked for again for a few seconds: on
+# a loaded machine one look has missed it, in CI's OpenMP suite).
 victim=
-for pid in $(pgrep -P "$launcher"); do
-  if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then
-    victim=$pid
-  fi
+for _ in $(seq 50); do
+  for pid in $(pgrep -P "$launcher"); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then
+      victim=$pid
+    fi
+  done
+  [ -n "$victim" ] && break
+  sleep 0.1
 done
 out=$(cat run.log)
 check "found rank 1 of the running job" test -n "$victim"
@@ -47,6 +53,7 @@ while kill -0 "$launcher" 2>/dev/null && [ $(($(date +%s) - start)) -lt $bound ]
 ended=$(($(date +%s) - start))
 if kill -0 "$launcher" 2>/dev/null; then
   hung=1
+  pkill -9 -P "$launcher"  # its ranks too: left running they would rotate the checkpoints away
   kill -9 "$launcher"
 else
   hung=0
