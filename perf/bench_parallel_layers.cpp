@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "mpi_timing.hpp"
 #include "phantom/comm/communicator.hpp"
 #include "phantom/model/distributed_ffn.hpp"
 
@@ -36,40 +37,10 @@ using Scalar = float;
 using M = phantom::Matrix<Scalar, Space>;
 constexpr std::size_t kBatch = 256, kGhost = 16;
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double max_over_ranks(double v) {
-  double m = 0;
-  MPI_Allreduce(&v, &m, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  return m;
-}
-
-double min_over_ranks(double v) {
-  double m = 0;
-  MPI_Allreduce(&v, &m, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
-  return m;
-}
-
-// Median over reps of f's duration, the maximum over ranks.
-double time_it(int reps, const std::function<void()>& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    MPI_Barrier(MPI_COMM_WORLD);
-    const double t0 = now();
-    f();
-    Kokkos::fence();
-    t.push_back(now() - t0);
-  }
-  return max_over_ranks(median(t));
-}
+using phantom::perf::max_over_ranks;
+using phantom::perf::median;
+using phantom::perf::min_over_ranks;
+using phantom::perf::time_it;
 
 // FLOP/s of one rank on (256 x 2048) x (2048 x 1024), every rank at once.
 double sgemm_rate(int reps) {
