@@ -51,7 +51,7 @@ TYPED_TEST(BiasActivation, FusedKernelsEqualTheSeparateOnes) {
       V db2("db2", cols);
       Kokkos::deep_copy(z2, z0);
       phantom::bias_activation_forward(space, a, z2, b, y2);
-      phantom::activation_backward_bias(space, a, z2, dy, dz2, db2);
+      phantom::activation_backward_bias(space, a, z2, y2, dy, dz2, db2);
       EXPECT_EQ(to_host_vector(z1), to_host_vector(z2));
       EXPECT_EQ(to_host_vector(y1), to_host_vector(y2));
       EXPECT_EQ(to_host_vector(dz1), to_host_vector(dz2));
@@ -77,9 +77,11 @@ TYPED_TEST(BiasActivation, ShapeMismatchesAreErrors) {
                phantom::ShapeError);
   EXPECT_THROW(phantom::bias_activation_forward(space, Activation::relu, z, b, wrong),
                phantom::ShapeError);
-  EXPECT_THROW(phantom::activation_backward_bias(space, Activation::relu, z, y, y, short_b),
+  EXPECT_THROW(phantom::activation_backward_bias(space, Activation::relu, z, y, y, y, short_b),
                phantom::ShapeError);
-  EXPECT_THROW(phantom::activation_backward_bias(space, Activation::relu, z, wrong, wrong, b),
+  EXPECT_THROW(phantom::activation_backward_bias(space, Activation::relu, z, y, wrong, wrong, b),
+               phantom::ShapeError);
+  EXPECT_THROW(phantom::activation_backward_bias(space, Activation::tanh, z, wrong, y, y, b),
                phantom::ShapeError);
 }
 

@@ -42,6 +42,17 @@ KOKKOS_INLINE_FUNCTION Scalar activate_derivative(Scalar z) {
   }
 }
 
+// act'(z) given also y = act(z) from the forward pass. tanh' = 1 - y^2 then
+// needs no second tanh (bitwise activate_derivative(z): y is the same tanh(z)).
+template <Activation A, class Scalar>
+KOKKOS_INLINE_FUNCTION Scalar activate_derivative(Scalar z, Scalar y) {
+  if constexpr (A == Activation::tanh) {
+    return Scalar(1) - y * y;
+  } else {
+    return activate_derivative<A>(z);
+  }
+}
+
 template <Activation A>
 struct ActivationTag {
   static constexpr Activation value = A;

@@ -3,7 +3,9 @@
 //   backward: dz = dy * act'(z), db = sum_batch dz    (activation_backward, bias_gradient)
 // Each element is computed by the same operations in the same order as the
 // two separate kernels (the column sum too), so the results are bitwise the
-// same; memory is walked once instead of twice.
+// same; memory is walked once instead of twice. Backward also reads the
+// forward's y where the derivative is cheaper from it (tanh' = 1 - y^2: no
+// second tanh, the same value since y is tanh(z)).
 #pragma once
 
 #include <type_traits>
@@ -33,13 +35,14 @@ struct BiasActivationForward {
 template <Activation A, class ZView, class DYView, class DZView, class DBView>
 struct ActivationBackwardBias {
   ZView z;
+  ZView y;
   DYView dy;
   DZView dz;
   DBView db;
   int rows;
   KOKKOS_INLINE_FUNCTION void operator()(const int j) const {
     using Scalar = typename DBView::non_const_value_type;
-    for (int i = 0; i < rows; ++i) dz(i, j) = dy(i, j) * activate_derivative<A>(z(i, j));
+    for (int i = 0; i < rows; ++i) dz(i, j) = dy(i, j) * activate_derivative<A>(z(i, j), y(i, j));
     Scalar s = 0;
     for (int i = 0; i < rows; ++i) s += dz(i, j);
     db(j) = s;
@@ -56,6 +59,7 @@ template <Activation A, class ZView, class DYView, class DZView, class DBView>
 struct ActivationBackwardBiasColumns {
   static constexpr int group = 8;
   ZView z;
+  ZView y;
   DYView dy;
   DZView dz;
   DBView db;
@@ -66,9 +70,10 @@ struct ActivationBackwardBiasColumns {
     const Scalar* d[group];
     for (int c = 0; c < n; ++c) {
       const auto* zc = &z(0, j0 + c);
+      const auto* yc = &y(0, j0 + c);
       const auto* dyc = &dy(0, j0 + c);
       Scalar* dzc = &dz(0, j0 + c);
-      for (int i = 0; i < rows; ++i) dzc[i] = dyc[i] * activate_derivative<A>(zc[i]);
+      for (int i = 0; i < rows; ++i) dzc[i] = dyc[i] * activate_derivative<A>(zc[i], yc[i]);
       d[c] = dzc;
     }
     Scalar s[group] = {};
@@ -101,13 +106,17 @@ void bias_activation_forward(const ExecSpace& space, Activation a, const ZView& 
   });
 }
 
-// dz = dy * act'(z) and db = the column sums of dz; dz may alias dy.
+// dz = dy * act'(z) and db = the column sums of dz, given z and y = act(z)
+// from the forward pass (bias_activation_forward); dz may alias dy.
 template <class ExecSpace, class ZView, class DYView, class DZView, class DBView>
 void activation_backward_bias(const ExecSpace& space, Activation a, const ZView& z,
-                              const DYView& dy, const DZView& dz, const DBView& db) {
+                              const ZView& y, const DYView& dy, const DZView& dz,
+                              const DBView& db) {
   const char* what = "activation_backward_bias";
   require_equal(z.extent(0), dy.extent(0), what, "z rows", "dy rows");
   require_equal(z.extent(1), dy.extent(1), what, "z columns", "dy columns");
+  require_equal(y.extent(0), z.extent(0), what, "y rows", "z rows");
+  require_equal(y.extent(1), z.extent(1), what, "y columns", "z columns");
   require_equal(dz.extent(0), dy.extent(0), what, "dz rows", "dy rows");
   require_equal(dz.extent(1), dy.extent(1), what, "dz columns", "dy columns");
   require_equal(db.extent(0), dy.extent(1), what, "bias length", "dy columns");
@@ -123,12 +132,12 @@ void activation_backward_bias(const ExecSpace& space, Activation a, const ZView&
       using Kernel = detail::ActivationBackwardBiasColumns<A, ZView, DYView, DZView, DBView>;
       Kokkos::parallel_for("phantom::activation_backward_bias",
                            Kokkos::RangePolicy<ExecSpace>(space, 0, (cols + 7) / 8),
-                           Kernel{z, dy, dz, db, rows, cols});
+                           Kernel{z, y, dy, dz, db, rows, cols});
     } else {
       using Kernel = detail::ActivationBackwardBias<A, ZView, DYView, DZView, DBView>;
       Kokkos::parallel_for("phantom::activation_backward_bias",
                            Kokkos::RangePolicy<ExecSpace>(space, 0, cols),
-                           Kernel{z, dy, dz, db, rows});
+                           Kernel{z, y, dy, dz, db, rows});
     }
   });
 }

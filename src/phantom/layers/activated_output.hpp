@@ -2,7 +2,7 @@
 // layer with n outputs, shared by every layer kind, with the bias folded into
 // the same passes (core/bias_activation.hpp):
 //   forward:  z += b, y = act(z)                  (y is z itself for the identity)
-//   backward: delta = dy * act'(z), db = sum_batch delta
+//   backward: delta = dy * act'(z) (from y where cheaper), db = sum_batch delta
 //                                                 (delta is dy itself for the identity)
 #pragma once
 
@@ -47,7 +47,7 @@ class ActivatedOutput {
       bias_gradient(space_, dy, db);
       return dy;
     }
-    activation_backward_bias(space_, activation_, z_, dy, delta_, db);
+    activation_backward_bias(space_, activation_, z_, y_, dy, delta_, db);
     return delta_;
   }
   std::size_t batch() const { return z_.extent(0); }
