@@ -1,31 +1,32 @@
-// Which way of progressing a non-blocking collective hides it behind a GEMM
-// with this machine's MPI (a study driver, plain MPI; docs/parallel-layers.md).
-// One GEMM, C (256 x 1024) = A (256 x 2048) W^T, and one collective of
-// `floats` values per rank (an all-reduce, then an all-gather) run
-//   alone              the GEMM; the blocking collective
-//   no progress        issue; GEMM; wait
-//   polling, 8 blocks  issue; gemm_overlapping (Request::test() between 8
-//                      column blocks: what the layers do); wait
-//   polling, 32 blocks the same with a test every 32 columns
+// Which way of progressing a non-blocking collective hides it behind local
+// work with this machine's MPI (a study driver, plain MPI;
+// docs/parallel-layers.md). One collective of `floats` values per rank (an
+// all-reduce, then an all-gather) runs beside local work of two kinds: a GEMM
+// on the rank's core, C (256 x 1024) = A (256 x 2048) W^T, and idle time of
+// the GEMM's length (the core free, as while a GPU kernel runs). Each is run
+//   alone              the work; the blocking collective
+//   no progress        issue; work; wait
+//   polling, 8 blocks  issue; the work in 8 column blocks with
+//                      Request::test() between them (what gemm_overlapping
+//                      does in the layers); wait
+//   polling, 32 blocks the same with 32 blocks
 //   progress thread    issue; a second thread calls MPI_Test until the
 //                      collective completes (MPI_THREAD_MULTIPLE) while this
-//                      one runs the GEMM; join
+//                      one works; join
 //   thread, 50 us naps the same thread sleeping 50 us between tests
-// and prints each overlapped time with the share of the collective it hid:
-//   hidden = (GEMM alone + collective alone - overlapped) / collective alone,
+// and each overlapped time is printed with the share of the collective it hid:
+//   hidden = (work alone + collective alone - overlapped) / collective alone,
 // the fraction of the collective's time that no longer adds to the wall clock
-// (100% if the overlapped pair takes the GEMM's time). Times are the maximum
+// (100% if the overlapped pair takes the work's time). Times are the maximum
 // over ranks of the median of the repetitions.
 //
-//   mpiexec -n 2 build/perf/bench_overlap [repetitions] [floats]
+//   mpiexec -n 2 build/perf/bench_overlap [repetitions] [floats per rank, default 4 Mi]
 #include <mpi.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,7 +34,7 @@
 #include "mpi_timing.hpp"
 #include "phantom/comm/communicator.hpp"
 #include "phantom/comm/mpi_defaults.hpp"
-#include "phantom/comm/overlap.hpp"
+#include "phantom/core/gemm.hpp"
 #include "phantom/core/random.hpp"
 #include "phantom/core/types.hpp"
 
@@ -46,8 +47,8 @@ using V = Kokkos::View<Scalar*, Kokkos::LayoutLeft, Space>;
 
 using phantom::perf::time_it;
 
-// Polls `done` on its own thread (MPI_Test needs MPI_THREAD_MULTIPLE while
-// the caller's thread may also call MPI), sleeping `nap` between tests.
+// Tests `request` on its own thread until it completes (MPI_THREAD_MULTIPLE:
+// the caller's thread may call MPI meanwhile), sleeping `nap` between tests.
 class ProgressThread {
  public:
   ProgressThread(MPI_Request* request, std::chrono::microseconds nap)
